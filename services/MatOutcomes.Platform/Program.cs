@@ -1,0 +1,23 @@
+using JasperFx;
+using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.ServiceDefaults;
+using MatOutcomes.Platform.Storage;
+using MatOutcomes.Platform.Sync;
+
+[assembly: JasperFxAssembly]
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddPlatformAuth();
+builder.AddEventStore();
+
+var app = builder.Build();
+app.UseServiceDefaults();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapSync();
+
+// `run` (the default) serves; `token`, `codegen`, `db-apply`, `projections` ... are JasperFx commands.
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

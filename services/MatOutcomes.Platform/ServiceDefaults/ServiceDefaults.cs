@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace MatOutcomes.Platform.ServiceDefaults;
+
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Problem details, health, and OpenTelemetry traces and metrics from ASP.NET Core,
+    /// HttpClient, Npgsql, Marten, Wolverine and the platform itself. Exporters by configuration:
+    /// <c>Telemetry:Exporter</c> = <c>otlp</c> (standard OTEL_EXPORTER_OTLP_* variables),
+    /// <c>console</c>, or <c>none</c> (default).</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        // Responses speak the protocol's JSON dialect (kebab-case enums, no nulls).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<PlatformTelemetry>();
+
+        var exporter = builder.Configuration["Telemetry:Exporter"]?.ToLowerInvariant() ?? "none";
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("matoutcomes", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql()
+                    .AddSource("Marten", "Wolverine", PlatformTelemetry.Name);
+                if (exporter == "otlp") tracing.AddOtlpExporter();
+                if (exporter == "console") tracing.AddConsoleExporter();
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter("Marten", "Wolverine*", "Npgsql", PlatformTelemetry.Name);
+                if (exporter == "otlp") metrics.AddOtlpExporter();
+                if (exporter == "console") metrics.AddConsoleExporter();
+            });
+        return builder;
+    }
+
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthChecks("/health");
+        return app;
+    }
+}

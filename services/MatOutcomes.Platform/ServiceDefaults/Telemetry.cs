@@ -1,0 +1,26 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace MatOutcomes.Platform.ServiceDefaults;
+
+/// <summary>The platform's own traces and meters, beside those of ASP.NET Core, Npgsql, Marten
+/// and Wolverine.</summary>
+public sealed class PlatformTelemetry
+{
+    public const string Name = "MatOutcomes";
+    public static readonly ActivitySource Source = new(Name);
+
+    public PlatformTelemetry(IMeterFactory meters)
+    {
+        var meter = meters.Create(Name);
+        EventsIngested = meter.CreateCounter<long>("matoutcomes.sync.events_ingested", "{event}", "Events appended by the sync API");
+        DuplicatesAcknowledged = meter.CreateCounter<long>("matoutcomes.sync.duplicates", "{event}", "Re-sent events acknowledged without appending");
+        EpisodeConflicts = meter.CreateCounter<long>("matoutcomes.sync.conflicts", "{episode}", "Episodes refused because a position held another event");
+        PushDuration = meter.CreateHistogram<double>("matoutcomes.sync.push_duration", "ms", "Time to decide and commit one push");
+    }
+
+    public Counter<long> EventsIngested { get; }
+    public Counter<long> DuplicatesAcknowledged { get; }
+    public Counter<long> EpisodeConflicts { get; }
+    public Histogram<double> PushDuration { get; }
+}

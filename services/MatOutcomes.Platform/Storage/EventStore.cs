@@ -1,0 +1,55 @@
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Episodes;
+using Weasel.Core;
+using Wolverine;
+using Wolverine.Marten;
+
+namespace MatOutcomes.Platform.Storage;
+
+public static class EventStoreExtensions
+{
+    public const string Schema = "matoutcomes";
+
+    /// <summary>Marten on PostgreSQL, one conjoined tenant per clinic and one stream per episode
+    /// of care, with Wolverine beside it.</summary>
+    public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PostgresServer>();
+
+        builder.Services.AddMarten(services =>
+            {
+                var options = new StoreOptions();
+                options.Connection(services.GetRequiredService<PostgresServer>().ConnectionString);
+                options.DatabaseSchemaName = Schema;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+                options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
+                options.Policies.AllDocumentsAreMultiTenanted();
+                options.Events.StreamIdentity = StreamIdentity.AsGuid;
+                // Rich mode assigns versions and sequences before the insert, so a push knows
+                // exactly which positions it took; client event ids are unique store-wide.
+                options.Events.AppendMode = EventAppendMode.Rich;
+                options.Events.EnableUniqueIndexOnEventId = true;
+                foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
+
+                options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
+                options.Schema.For<Episode>().Identity(e => e.Id);
+                return options;
+            })
+            .UseLightweightSessions()
+            .IntegrateWithWolverine()
+            .ApplyAllDatabaseChangesOnStartup();
+
+        builder.Host.UseWolverine(options =>
+        {
+            options.ServiceName = "matoutcomes";
+            options.UseRuntimeCompilation();
+            // Without it, writes through an injected session are silently dropped.
+            options.Policies.AutoApplyTransactions();
+        });
+        return builder;
+    }
+}
