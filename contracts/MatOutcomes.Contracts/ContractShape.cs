@@ -16,7 +16,6 @@ public static class ContractShape
     private sealed record Member(string WireName, Type Type, bool Nullable);
 
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Member>> Members = new();
-    private static readonly NullabilityInfoContext Nullability = new();
 
     public static void Check(JsonElement value, Type type, string path, List<FieldError> errors)
     {
@@ -107,6 +106,7 @@ public static class ContractShape
 
     private static IReadOnlyDictionary<string, Member> Describe(Type type)
     {
+        var nullability = new NullabilityInfoContext(); // not thread-safe: one per call
         var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
         return constructor.GetParameters().ToDictionary(
             p => ProtocolJson.Options.PropertyNamingPolicy!.ConvertName(p.Name!),
@@ -114,6 +114,6 @@ public static class ContractShape
                 ProtocolJson.Options.PropertyNamingPolicy!.ConvertName(p.Name!),
                 p.ParameterType,
                 Nullable.GetUnderlyingType(p.ParameterType) is not null ||
-                Nullability.Create(p).WriteState == NullabilityState.Nullable));
+                nullability.Create(p).WriteState == NullabilityState.Nullable));
     }
 }

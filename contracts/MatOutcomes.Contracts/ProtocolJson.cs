@@ -17,7 +17,8 @@ public static class ProtocolJson
             NumberHandling = JsonNumberHandling.Strict,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
+            // Nullable members may be left out; ContractShape names every missing required one.
+            RespectRequiredConstructorParameters = false,
             AllowDuplicateProperties = false,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };

@@ -22,6 +22,8 @@ public sealed record IncomingEpisode(Guid EpisodeId, IReadOnlyList<IncomingEvent
 /// it. Clinic software can run the same checks before it sends.</summary>
 public static class PushBatchReader
 {
+    private static readonly JsonSerializerOptions LenientEnvelope = new(ProtocolJson.Options) { AllowDuplicateProperties = true };
+
     public static (IReadOnlyList<IncomingEpisode>? Episodes, IReadOnlyList<FieldError> Errors) Read(
         JsonElement body, DateOnly today)
     {
@@ -29,7 +31,8 @@ public static class PushBatchReader
         ContractShape.Check(body, typeof(PushBatch), "", errors);
         if (errors.Count > 0) return (null, errors);
 
-        var batch = body.Deserialize<PushBatch>(ProtocolJson.Options)!;
+        // Members inside each event's data are checked per event below, with their paths.
+        var batch = body.Deserialize<PushBatch>(LenientEnvelope)!;
         if (batch.Episodes.Count is 0 or > SyncLimits.MaxEpisodesPerBatch)
             errors.Add(new("episodes", "item-count", $"must hold 1 to {SyncLimits.MaxEpisodesPerBatch} episodes"));
         var totalEvents = batch.Episodes.Sum(e => e.Events.Count);
@@ -70,7 +73,17 @@ public static class PushBatchReader
                 ContractShape.Check(envelope.Data, type, $"{at}.data", errors);
                 if (errors.Count > before) continue;
 
-                var data = envelope.Data.Deserialize(type, ProtocolJson.Options)!;
+                object data;
+                try
+                {
+                    data = envelope.Data.Deserialize(type, ProtocolJson.Options)!;
+                }
+                catch (JsonException e)
+                {
+                    // ContractShape catches what a client gets wrong; this is the serializer's last word.
+                    errors.Add(new($"{at}.data{e.Path?.TrimStart('$')}", "json", e.Message));
+                    continue;
+                }
                 errors.AddRange(EventRules.Check(data, $"{at}.data", today));
                 events.Add(new IncomingEvent(envelope.EventId, envelope.Position, envelope.Type, data));
             }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
@@ -15,7 +16,13 @@ public static class ServiceDefaultsExtensions
     /// <c>console</c>, or <c>none</c> (default).</summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // In development a 500 says what failed; elsewhere it says nothing beyond the trace id.
+            if (development && context.HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error is { } error)
+                context.ProblemDetails.Extensions["exception"] = $"{error.GetType().Name}: {error.Message}";
+        });
         // Responses speak the protocol's JSON dialect (kebab-case enums, no nulls).
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
