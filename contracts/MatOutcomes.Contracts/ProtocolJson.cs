@@ -28,5 +28,5 @@ public static class ProtocolJson
     }
 
     /// <summary>The wire name of an enum value, e.g. <c>low-back</c> or <c>18-29</c>.</summary>
-    public static string WireName(Enum value) => JsonSerializer.Serialize(value, value.GetType(), Options).Trim('"');
+    public static string WireName(Enum value) => JsonSerializer.SerializeToElement(value, value.GetType(), Options).GetString()!;
 }

@@ -7,7 +7,8 @@ public class TokenInput : NetCoreInput
     [Description("Role: clinic, researcher, manager or admin")]
     public string RoleFlag { get; set; } = Roles.Clinic;
 
-    [Description("A clinic the token may touch (repeat for several)")]
+    [Description("The clinics the token may touch: --clinic clinic-01 clinic-02 ...")]
+    [FlagAlias("clinic", 'k')]
     public List<string> ClinicFlag { get; set; } = [];
 
     [Description("Who the token is for (a device or person label)")]
