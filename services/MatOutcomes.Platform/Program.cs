@@ -1,5 +1,6 @@
 using JasperFx;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes;
 using MatOutcomes.Platform.ServiceDefaults;
 using MatOutcomes.Platform.Storage;
 using MatOutcomes.Platform.Sync;
@@ -10,12 +11,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddPlatformAuth();
 builder.AddEventStore();
+builder.AddOutcomes();
 
 var app = builder.Build();
 app.UseServiceDefaults();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapSync();
+app.MapOutcomes();
 
 // `run` (the default) serves; `token`, `codegen`, `db-apply`, `projections` ... are JasperFx commands.
 return await app.RunJasperFxCommands(args);

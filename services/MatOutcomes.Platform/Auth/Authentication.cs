@@ -69,6 +69,7 @@ public sealed class TokenIssuer(IConfiguration configuration, TimeProvider clock
 public static class AuthenticationExtensions
 {
     public const string ClinicWriter = "clinic-writer";
+    public const string Researcher = "researcher";
 
     public static WebApplicationBuilder AddPlatformAuth(this WebApplicationBuilder builder)
     {
@@ -100,7 +101,8 @@ public static class AuthenticationExtensions
                 };
             });
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ClinicWriter, p => p.RequireRole(Roles.Clinic, Roles.Admin));
+            .AddPolicy(ClinicWriter, p => p.RequireRole(Roles.Clinic, Roles.Admin))
+            .AddPolicy(Researcher, p => p.RequireRole(Roles.Researcher, Roles.Admin));
         return builder;
     }
 

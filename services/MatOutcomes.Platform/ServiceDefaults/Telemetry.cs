@@ -12,13 +12,14 @@ public sealed class PlatformTelemetry
 
     public PlatformTelemetry(IMeterFactory meters)
     {
-        var meter = meters.Create(Name);
+        var meter = Meter = meters.Create(Name);
         EventsIngested = meter.CreateCounter<long>("matoutcomes.sync.events_ingested", "{event}", "Events appended by the sync API");
         DuplicatesAcknowledged = meter.CreateCounter<long>("matoutcomes.sync.duplicates", "{event}", "Re-sent events acknowledged without appending");
         EpisodeConflicts = meter.CreateCounter<long>("matoutcomes.sync.conflicts", "{episode}", "Episodes refused because a position held another event");
         PushDuration = meter.CreateHistogram<double>("matoutcomes.sync.push_duration", "ms", "Time to decide and commit one push");
     }
 
+    public Meter Meter { get; }
     public Counter<long> EventsIngested { get; }
     public Counter<long> DuplicatesAcknowledged { get; }
     public Counter<long> EpisodeConflicts { get; }

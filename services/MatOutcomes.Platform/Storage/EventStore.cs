@@ -3,6 +3,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Marten;
@@ -37,10 +38,23 @@ public static class EventStoreExtensions
 
                 options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
                 options.Schema.For<Episode>().Identity(e => e.Id);
+
+                // Cross-clinic read models: one set for the whole network, so single-tenanted.
+                options.Projections.Add(new OutcomesProjection(), ProjectionLifecycle.Async, OutcomesProjection.Name, async =>
+                {
+                    async.DeleteViewTypeOnTeardown<OutcomeCell>();
+                    async.DeleteViewTypeOnTeardown<EpisodeSummary>();
+                    async.DeleteViewTypeOnTeardown<OutcomesCheckpoint>();
+                });
+                options.Schema.For<OutcomeCell>().SingleTenanted();
+                options.Schema.For<EpisodeSummary>().SingleTenanted();
+                options.Schema.For<OutcomesCheckpoint>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()
-            .IntegrateWithWolverine()
+            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection
+            // (HotCold fails with the unpatched DistributedLock this repository must use).
+            .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true)
             .ApplyAllDatabaseChangesOnStartup();
 
         builder.Host.UseWolverine(options =>

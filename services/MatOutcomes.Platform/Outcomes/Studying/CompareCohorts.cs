@@ -1,0 +1,39 @@
+using System.Text.Json;
+using MatOutcomes.Contracts;
+using MatOutcomes.Platform.Auth;
+using Microsoft.Extensions.Options;
+
+namespace MatOutcomes.Platform.Outcomes.Studying;
+
+/// <summary>POST /api/studies/cohort-comparison[?asOf=sequence]: early versus chronic for the
+/// researcher's filter, with every statistic, CI and suppression flag, and the event sequence
+/// the numbers include (pass it back as <c>asOf</c> to reproduce them).</summary>
+public static class CompareCohorts
+{
+    public static void MapCompareCohorts(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/studies/cohort-comparison", Handle)
+            .RequireAuthorization(AuthenticationExtensions.Researcher)
+            .Produces<CohortComparison>();
+
+    private static async Task<IResult> Handle(HttpRequest request, StudyReader reader, IOptions<PrivacyOptions> privacy,
+        CancellationToken cancellation, long? asOf = null)
+    {
+        StudyQuery query;
+        try
+        {
+            query = request.ContentLength is 0 ? new StudyQuery()
+                : await JsonSerializer.DeserializeAsync<StudyQuery>(request.Body, ProtocolJson.Options, cancellation) ?? new StudyQuery();
+        }
+        catch (JsonException e)
+        {
+            return Problems.Validation("The study query is not valid", [new FieldError(e.Path?.TrimStart('$', '.') ?? "", "json", e.Message)]);
+        }
+
+        var errors = query.Validate().ToList();
+        if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
+        if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
+
+        var (cells, sequence) = asOf is { } at ? await reader.AsOfAsync(at, cancellation) : await reader.CurrentAsync(cancellation);
+        return TypedResults.Ok(StudyCalculator.Compare(cells.ToList(), query, sequence, privacy.Value.K));
+    }
+}

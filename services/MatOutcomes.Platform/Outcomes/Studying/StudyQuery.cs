@@ -1,0 +1,92 @@
+using System.Globalization;
+using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Platform.Outcomes.Studying;
+
+/// <summary>Which episodes a study looks at and how it defines its cohorts and responders. Null
+/// lists mean "all". Periods run in whole quarters (fromMonth 01/04/07/10, toMonth 03/06/09/12):
+/// a month-by-month period would let two overlapping studies isolate one small month.</summary>
+public sealed record StudyQuery
+{
+    public IReadOnlyList<ComplaintRegion>? Regions { get; init; }
+    public IReadOnlyList<OccupationGroup>? Occupations { get; init; }
+    public IReadOnlyList<AgeBand>? AgeBands { get; init; }
+    public IReadOnlyList<Sex>? Sexes { get; init; }
+    public IReadOnlyList<string>? Clinics { get; init; }
+    public IReadOnlyList<FormatClass>? Formats { get; init; }
+    /// <summary>First month of episode start, yyyy-MM.</summary>
+    public string? FromMonth { get; init; }
+    /// <summary>Last month of episode start, yyyy-MM.</summary>
+    public string? ToMonth { get; init; }
+    /// <summary>Include episodes still in care (interim outcomes). Default: discharged only.</summary>
+    public bool IncludeActive { get; init; }
+    /// <summary>Chronic = pain for at least this many weeks at episode start; early = below it.</summary>
+    public int ChronicFromWeeks { get; init; } = 12;
+    public int NprsMcidPoints { get; init; } = 2;
+    public double NprsMcidPercent { get; init; } = 30;
+    public int NdiMcid { get; init; } = 8;
+    public int OdiMcid { get; init; } = 10;
+
+    public bool IsEarly(CellKey key) => key.DurationBand < ChronicFromWeeks;
+
+    public bool NprsResponder(int baseline, int latest) =>
+        baseline - latest >= NprsMcidPoints && (baseline - latest) >= NprsMcidPercent / 100.0 * baseline;
+
+    public bool Matches(CellKey key) =>
+        (Regions is null || Regions.Contains(key.Region)) &&
+        (Occupations is null || Occupations.Contains(key.Occupation)) &&
+        (AgeBands is null || AgeBands.Contains(key.AgeBand)) &&
+        (Sexes is null || Sexes.Contains(key.Sex)) &&
+        (Clinics is null || Clinics.Contains(key.Clinic)) &&
+        (Formats is null || Formats.Contains(key.Format)) &&
+        (FromMonth is null || string.CompareOrdinal(key.StartMonth, FromMonth) >= 0) &&
+        (ToMonth is null || string.CompareOrdinal(key.StartMonth, ToMonth) <= 0) &&
+        (IncludeActive || key.Completed);
+
+    public IReadOnlyList<FieldError> Validate()
+    {
+        var errors = new List<FieldError>();
+        if (!DurationBands.Thresholds.Contains(ChronicFromWeeks))
+            errors.Add(new("chronicFromWeeks", "allowed-values", $"must be one of: {string.Join(", ", DurationBands.Thresholds)}"));
+        Month("fromMonth", FromMonth, [1, 4, 7, 10], "the first month of a quarter");
+        Month("toMonth", ToMonth, [3, 6, 9, 12], "the last month of a quarter");
+        if (FromMonth is not null && ToMonth is not null && string.CompareOrdinal(FromMonth, ToMonth) > 0)
+            errors.Add(new("toMonth", "range", "must not be before fromMonth"));
+        if (NprsMcidPoints is < 1 or > 10) errors.Add(new("nprsMcidPoints", "range", "must be between 1 and 10"));
+        if (NprsMcidPercent is < 0 or > 100) errors.Add(new("nprsMcidPercent", "range", "must be between 0 and 100"));
+        if (NdiMcid is < 1 or > 50) errors.Add(new("ndiMcid", "range", "must be between 1 and 50"));
+        if (OdiMcid is < 1 or > 100) errors.Add(new("odiMcid", "range", "must be between 1 and 100"));
+        foreach (var (clinic, i) in (Clinics ?? []).Select((c, i) => (c, i)))
+            if (!ClinicIds.Pattern().IsMatch(clinic))
+                errors.Add(new($"clinics[{i}]", "clinic-id", "must be 3-40 lower-case letters, digits or '-'"));
+        return errors;
+
+        void Month(string field, string? value, int[] allowed, string rule)
+        {
+            if (value is null) return;
+            if (!DateOnly.TryParseExact(value + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var month))
+                errors.Add(new(field, "month", "must be a month in the form yyyy-MM"));
+            else if (!allowed.Contains(month.Month))
+                errors.Add(new(field, "quarter", $"must be {rule}"));
+        }
+    }
+
+    /// <summary>The dimensions this query restricts, for suppression: each must be safe in every
+    /// combination (see <see cref="Suppression"/>).</summary>
+    public IEnumerable<Func<CellKey, object>> RestrictedDimensions()
+    {
+        if (Regions is not null) yield return k => k.Region;
+        if (Occupations is not null) yield return k => k.Occupation;
+        if (AgeBands is not null) yield return k => k.AgeBand;
+        if (Sexes is not null) yield return k => k.Sex;
+        if (Clinics is not null) yield return k => k.Clinic;
+        if (Formats is not null) yield return k => k.Format;
+        if (FromMonth is not null || ToMonth is not null) yield return k => QuarterOf(k.StartMonth);
+        if (!IncludeActive) yield return k => k.Completed;
+    }
+
+    public static string QuarterOf(string month) => $"{month[..4]}Q{(int.Parse(month[5..], CultureInfo.InvariantCulture) - 1) / 3 + 1}";
+}
