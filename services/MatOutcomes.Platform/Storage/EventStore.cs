@@ -44,11 +44,9 @@ public static class EventStoreExtensions
                 {
                     async.DeleteViewTypeOnTeardown<OutcomeCell>();
                     async.DeleteViewTypeOnTeardown<EpisodeSummary>();
-                    async.DeleteViewTypeOnTeardown<OutcomesCheckpoint>();
                 });
                 options.Schema.For<OutcomeCell>().SingleTenanted();
                 options.Schema.For<EpisodeSummary>().SingleTenanted();
-                options.Schema.For<OutcomesCheckpoint>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()

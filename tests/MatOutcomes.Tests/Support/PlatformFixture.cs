@@ -17,6 +17,7 @@ public class PlatformFixture : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
+    public CapturedLog Log { get; } = new();
 
     public virtual async Task InitializeAsync()
     {
@@ -26,6 +27,7 @@ public class PlatformFixture : IAsyncLifetime
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
+            builder.ConfigureServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Log));
         });
     }
 

@@ -84,12 +84,3 @@ public sealed class EpisodeSummary
 
     public static string IdFor(string clinic, Guid episodeId) => $"{clinic}:{episodeId}";
 }
-
-/// <summary>The last event sequence the outcome read models include, written in the same
-/// transaction as the cells: a study result states it so it can be reproduced.</summary>
-public sealed class OutcomesCheckpoint
-{
-    public const string TheId = "outcomes";
-    public string Id { get; set; } = TheId;
-    public long Sequence { get; set; }
-}

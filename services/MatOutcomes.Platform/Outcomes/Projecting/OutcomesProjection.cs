@@ -27,6 +27,15 @@ public sealed class OutcomesProjection : IProjection
             else operations.Store(cell);
         }
         foreach (var summary in ledger.Changed) operations.Store(summary);
-        operations.Store(new OutcomesCheckpoint { Sequence = ledger.LastSequence });
+    }
+
+    /// <summary>The last event sequence the outcome read models include: Marten's own progress
+    /// row, committed in the same transaction as the cells.</summary>
+    public static async Task<long> SequenceAsync(IQuerySession session, CancellationToken cancellation)
+    {
+        var rows = await session.QueryAsync<long>(
+            $"select last_seq_id from {Storage.EventStoreExtensions.Schema}.mt_event_progression where name = ?",
+            cancellation, $"{Name}:All");
+        return rows.SingleOrDefault();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Marten;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.ServiceDefaults;
+using MatOutcomes.Platform.Storage;
 
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
@@ -15,11 +16,12 @@ public sealed class ProjectionLag(IDocumentStore store, PlatformTelemetry teleme
 
     public async Task<ProjectionStatus> ReadAsync(CancellationToken cancellation)
     {
-        var statistics = await store.Advanced.FetchEventStoreStatistics(token: cancellation);
         await using var session = store.QuerySession();
-        var checkpoint = await session.LoadAsync<OutcomesCheckpoint>(OutcomesCheckpoint.TheId, cancellation);
-        var outcomes = checkpoint?.Sequence ?? 0;
-        return new ProjectionStatus(statistics.EventSequenceNumber, outcomes, Math.Max(0, statistics.EventSequenceNumber - outcomes));
+        // The highest stored event, not the sequence's last value: rolled-back appends burn numbers.
+        var highest = (await session.QueryAsync<long>(
+            $"select coalesce(max(seq_id), 0) from {EventStoreExtensions.Schema}.mt_events", cancellation)).Single();
+        var outcomes = await OutcomesProjection.SequenceAsync(session, cancellation);
+        return new ProjectionStatus(highest, outcomes, Math.Max(0, highest - outcomes));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -57,7 +57,7 @@ public static class StudyCalculator
 
         var changeModel = AdjustedModel.Fit(cells, query.IsEarly, (b, l) => b - l);
         var responderModel = AdjustedModel.Fit(cells, query.IsEarly, (b, l) => query.NprsResponder(b, l) ? 1 : 0);
-        var benchmarksSafe = safe && Suppression.IsSafe(network, query.RestrictedDimensions().Append(key => key.Clinic), k);
+        var benchmarksSafe = safe && Suppression.IsSafe(network, query.RestrictedDimensions().Append(key => key.Clinic), k, splitsByDuration: false);
         var groupsShown = !e.Suppressed && !c.Suppressed;
 
         return new CohortComparison(

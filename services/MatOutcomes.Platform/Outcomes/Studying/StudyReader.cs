@@ -15,15 +15,14 @@ public sealed class PrivacyOptions
 /// include.</summary>
 public sealed class StudyReader(IDocumentStore store)
 {
-    /// <summary>The live cells and their checkpoint, read in one snapshot so the sequence stated
+    /// <summary>The live cells and the projection's progress, read in one snapshot so the sequence stated
     /// is exactly the one the cells include.</summary>
     public async Task<(IReadOnlyList<OutcomeCell> Cells, long Sequence)> CurrentAsync(CancellationToken cancellation)
     {
         await using var session = store.LightweightSession(IsolationLevel.RepeatableRead);
         await session.BeginTransactionAsync(cancellation);
         var cells = await session.Query<OutcomeCell>().ToListAsync(cancellation);
-        var checkpoint = await session.LoadAsync<OutcomesCheckpoint>(OutcomesCheckpoint.TheId, cancellation);
-        return (cells, checkpoint?.Sequence ?? 0);
+        return (cells, await OutcomesProjection.SequenceAsync(session, cancellation));
     }
 
     /// <summary>The cells as they were when event <paramref name="sequence"/> was the last one in:

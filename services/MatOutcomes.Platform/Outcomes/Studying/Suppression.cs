@@ -12,11 +12,14 @@ public static class Suppression
     /// <summary>The duration atoms: bands between consecutive allowed thresholds.</summary>
     public static int DurationAtom(int band) => DurationBands.Thresholds.Count(t => t <= band);
 
-    public static bool IsSafe(IEnumerable<OutcomeCell> network, IEnumerable<Func<CellKey, object>> dimensions, int k)
+    /// <param name="splitsByDuration">Whether the figures split patients by pain duration (cohort
+    /// comparisons do; per-clinic benchmarks over all durations do not).</param>
+    public static bool IsSafe(IEnumerable<OutcomeCell> network, IEnumerable<Func<CellKey, object>> dimensions, int k,
+        bool splitsByDuration = true)
     {
         var dims = dimensions.ToList();
         return network
-            .GroupBy(c => string.Join('|', dims.Select(d => d(c.Key)).Append(DurationAtom(c.Key.DurationBand))))
+            .GroupBy(c => string.Join('|', dims.Select(d => d(c.Key)).Append(splitsByDuration ? DurationAtom(c.Key.DurationBand) : 0)))
             .Select(g => g.Sum(c => c.Episodes))
             .All(n => n == 0 || n >= k);
     }

@@ -1,0 +1,86 @@
+using MathNet.Numerics.Distributions;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.Statistics;
+
+namespace MatOutcomes.Tests.Outcomes;
+
+/// <summary>The statistics as a textbook writes them, on lists of individual values.</summary>
+public static class Textbook
+{
+    public static readonly double Z = Normal.InvCDF(0, 1, 0.975);
+
+    public static (double Mean, double Sd, double Lower, double Upper) MeanCi(IReadOnlyList<double> x)
+    {
+        var mean = x.Mean();
+        var sd = x.StandardDeviation();
+        var half = StudentT.InvCDF(0, 1, x.Count - 1, 0.975) * sd / Math.Sqrt(x.Count);
+        return (mean, sd, mean - half, mean + half);
+    }
+
+    public static (double Lower, double Upper) Wilson(int successes, int n)
+    {
+        var p = (double)successes / n;
+        var denominator = 1 + Z * Z / n;
+        var centre = p + Z * Z / (2.0 * n);
+        var spread = Z * Math.Sqrt(p * (1 - p) / n + Z * Z / (4.0 * n * n));
+        return ((centre - spread) / denominator, (centre + spread) / denominator);
+    }
+
+    public static (double Difference, double Lower, double Upper) Welch(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        double va = a.Variance(), vb = b.Variance();
+        var se2 = va / a.Count + vb / b.Count;
+        var df = se2 * se2 / (Math.Pow(va / a.Count, 2) / (a.Count - 1) + Math.Pow(vb / b.Count, 2) / (b.Count - 1));
+        var half = StudentT.InvCDF(0, 1, df, 0.975) * Math.Sqrt(se2);
+        var d = a.Mean() - b.Mean();
+        return (d, d - half, d + half);
+    }
+
+    public static (double G, double Lower, double Upper) HedgesG(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        double n1 = a.Count, n2 = b.Count;
+        var sp = Math.Sqrt(((n1 - 1) * a.Variance() + (n2 - 1) * b.Variance()) / (n1 + n2 - 2));
+        var g = (a.Mean() - b.Mean()) / sp * (1 - 3 / (4 * (n1 + n2) - 9));
+        var se = Math.Sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)));
+        return (g, g - Z * se, g + Z * se);
+    }
+
+    /// <summary>Newcombe (1998) method 10.</summary>
+    public static (double Rd, double Lower, double Upper) Newcombe(int x1, int n1, int x2, int n2)
+    {
+        double p1 = (double)x1 / n1, p2 = (double)x2 / n2;
+        var (l1, u1) = Wilson(x1, n1);
+        var (l2, u2) = Wilson(x2, n2);
+        var rd = p1 - p2;
+        return (rd, rd - Math.Sqrt((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2)), rd + Math.Sqrt((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)));
+    }
+
+    /// <summary>Kaplan–Meier by walking the individuals in time order.</summary>
+    public static List<(int Time, double Survival, int AtRisk)> KaplanMeier(IReadOnlyList<(int Time, bool Event)> people)
+    {
+        var curve = new List<(int, double, int)>();
+        var s = 1.0;
+        foreach (var time in people.Select(p => p.Time).Distinct().Order())
+        {
+            var atRisk = people.Count(p => p.Time >= time);
+            var events = people.Count(p => p.Time == time && p.Event);
+            s *= 1 - (double)events / atRisk;
+            curve.Add((time, s, atRisk));
+        }
+        return curve;
+    }
+
+    /// <summary>OLS by QR on the individual rows: coefficients, their standard errors, residual df.</summary>
+    public static (Vector<double> Beta, Vector<double> Se, int Df) Ols(Matrix<double> x, Vector<double> y)
+    {
+        var qr = x.QR();
+        var beta = qr.Solve(y);
+        var residuals = y - x * beta;
+        var df = x.RowCount - x.ColumnCount;
+        var sigma2 = residuals.DotProduct(residuals) / df;
+        var r = qr.R.SubMatrix(0, x.ColumnCount, 0, x.ColumnCount);
+        var rInverse = r.Inverse();
+        var covariance = rInverse * rInverse.Transpose() * sigma2;
+        return (beta, covariance.Diagonal().PointwiseSqrt(), df);
+    }
+}
