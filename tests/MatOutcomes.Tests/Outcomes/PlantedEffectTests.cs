@@ -68,4 +68,14 @@ public class PlantedEffectTests(ITestOutputHelper output)
         // And the confounding is real: the raw difference misses the truth by far more than chance.
         Assert.True(Math.Abs(rawBias / Repetitions) > 0.3, $"raw bias {rawBias / Repetitions}");
     }
+
+    [Fact]
+    public void A_study_of_one_region_still_gets_an_adjusted_estimate_once_the_constant_region_column_is_dropped()
+    {
+        var result = StudyCalculator.Compare(Simulate(new Random(7)), new StudyQuery { Regions = [ComplaintRegion.Neck] }, 0, 11);
+
+        Assert.False(result.Suppressed);
+        Assert.NotNull(result.AdjustedDurableChangeDifference.Estimate);
+        Assert.InRange(result.AdjustedDurableChangeDifference.Estimate!.Value, TrueEffect - 1, TrueEffect + 1);
+    }
 }

@@ -86,12 +86,20 @@ public sealed class AdjustedModel
             model.N += (long)m.N;
         }
 
-        // Levels with no patients leave empty columns; fit on the columns that carry data.
-        model._columns = Enumerable.Range(0, width).Where(i => xtx[i, i] > 0).ToArray();
+        // Keep each column only if it adds information: levels with no patients leave empty
+        // columns, and a filter to one region makes that region's dummy equal the intercept.
+        var kept = new List<int>();
+        foreach (var column in Enumerable.Range(0, width).Where(i => xtx[i, i] > 0))
+        {
+            var trial = kept.Append(column).ToArray();
+            if (Matrix<double>.Build.Dense(trial.Length, trial.Length, (i, j) => xtx[trial[i], trial[j]]).Rank() == trial.Length)
+                kept.Add(column);
+        }
+        model._columns = [.. kept];
         var a = Matrix<double>.Build.Dense(model._columns.Length, model._columns.Length, (i, j) => xtx[model._columns[i], model._columns[j]]);
         var v = Vector<double>.Build.Dense(model._columns.Length, i => xty[model._columns[i]]);
-        model.Parameters = a.Rank();
-        if (model.Parameters < model._columns.Length || model.N <= model.Parameters) return model;
+        model.Parameters = model._columns.Length;
+        if (model.N <= model.Parameters) return model;
 
         model._inverse = a.Inverse();
         model._beta = model._inverse * v;

@@ -1,0 +1,149 @@
+using System.Net.Http.Json;
+using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Studying;
+using MatOutcomes.Tests.Support;
+
+namespace MatOutcomes.Tests.Outcomes;
+
+public class SuppressionTests
+{
+    private const int K = 11;
+
+    /// <summary>Cells for a network: (clinic, sex, weeks of pain, patients).</summary>
+    private static List<OutcomeCell> Network(params (string Clinic, Sex Sex, int Weeks, int Patients)[] groups)
+    {
+        var cells = new Dictionary<string, OutcomeCell>();
+        var i = 0;
+        foreach (var (clinic, sex, weeks, patients) in groups)
+            for (var p = 0; p < patients; p++, i++)
+            {
+                var key = new CellKey(clinic, DurationBands.BandOf(weeks), ComplaintRegion.LowBack, OccupationGroup.DeskStressful,
+                    AgeBand.From40To49, sex, FormatClass.StandaloneMat, "2026-01", true);
+                if (!cells.TryGetValue(key.Id, out var cell)) cells[key.Id] = cell = new OutcomeCell { Id = key.Id, Key = key };
+                cell.Apply(new Contribution(key, 5 + i % 4, Math.Max(0, 5 + i % 4 - i % 5), 1.5 + i % 3, null, null, 5, i % 2 == 0 ? 3 : null, false, false), +1);
+            }
+        return [.. cells.Values];
+    }
+
+    [Theory]
+    [InlineData(K - 1, true)]
+    [InlineData(K, false)]
+    [InlineData(K + 1, false)]
+    public void A_cohort_of_k_minus_1_is_withheld_and_one_of_k_or_more_is_shown(int earlyPatients, bool suppressed)
+    {
+        var cells = Network(("clinic-01", Sex.Female, 2, earlyPatients), ("clinic-01", Sex.Female, 20, 40));
+
+        var result = StudyCalculator.Compare(cells, new StudyQuery(), 0, K);
+
+        Assert.Equal(suppressed, result.Early.Suppressed);
+        Assert.Equal(suppressed, result.Early.DurableNprsChange.Suppressed);
+        Assert.Equal(suppressed, result.Early.DurableNprsChange.Mean is null);
+        Assert.Equal(suppressed, result.Early.NprsResponders.Proportion is null);
+        Assert.Equal(suppressed, result.Early.SessionsToMcid.Curve.Count == 0);
+        Assert.Equal(suppressed, result.DurableChangeDifference.Estimate is null);
+        // A group under k is also an atom under k: the whole study is withheld, since the
+        // network-wide figures would otherwise give it away by subtraction.
+        Assert.Equal(suppressed, result.Suppressed);
+        Assert.Equal(suppressed, result.Chronic.DurableNprsChange.Mean is null);
+    }
+
+    [Fact]
+    public void Excluding_one_small_clinic_is_refused_so_two_totals_cannot_be_subtracted_to_reveal_it()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30),
+            ("clinic-02", Sex.Female, 3, 30), ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 20, 3));
+
+        var everyone = StudyCalculator.Compare(cells, new StudyQuery(), 0, K);
+        var allButSmall = StudyCalculator.Compare(cells, new StudyQuery { Clinics = ["clinic-01", "clinic-02"] }, 0, K);
+
+        Assert.False(everyone.Suppressed);
+        Assert.NotNull(everyone.Chronic.DurableNprsChange.Mean);
+        Assert.True(allButSmall.Suppressed);
+        Assert.Equal(StudyCalculator.UnsafeQuery, allButSmall.SuppressionReason);
+        Assert.Null(allButSmall.Chronic.DurableNprsChange.Mean);
+        Assert.Null(allButSmall.Early.DurableNprsChange.Mean);
+        Assert.Null(allButSmall.AdjustedDurableChangeDifference.Estimate);
+        Assert.All(allButSmall.Benchmarks, b => Assert.True(b.Suppressed));
+    }
+
+    [Fact]
+    public void Restricting_sex_is_refused_while_a_rare_sex_value_would_be_left_over()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Male, 3, 30), ("clinic-01", Sex.Female, 20, 30),
+            ("clinic-01", Sex.Male, 20, 30), ("clinic-01", Sex.Other, 20, 2));
+
+        Assert.False(StudyCalculator.Compare(cells, new StudyQuery(), 0, K).Suppressed);
+        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Female, Sex.Male] }, 0, K).Suppressed);
+    }
+
+    [Fact]
+    public void Moving_the_chronic_threshold_cannot_isolate_a_small_duration_band()
+    {
+        // 5 patients with 26–51 weeks of pain: the difference between thresholds 26 and 52.
+        var cells = Network(("clinic-01", Sex.Female, 3, 40), ("clinic-01", Sex.Female, 14, 40), ("clinic-01", Sex.Female, 30, 5),
+            ("clinic-01", Sex.Female, 60, 40));
+
+        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { ChronicFromWeeks = 26 }, 0, K).Suppressed);
+        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { ChronicFromWeeks = 52 }, 0, K).Suppressed);
+    }
+
+    [Fact]
+    public void A_clinic_benchmark_under_k_is_withheld_while_the_others_are_shown()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
+            ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 12), ("clinic-03", Sex.Female, 20, 12));
+        var result = StudyCalculator.Compare(cells, new StudyQuery(), 0, K);
+        Assert.All(result.Benchmarks, b => Assert.False(b.Suppressed));
+
+        var small = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
+            ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 5), ("clinic-03", Sex.Female, 20, 5));
+        var benchmarks = StudyCalculator.Compare(small, new StudyQuery(), 0, K).Benchmarks;
+        Assert.True(benchmarks.Single(b => b.Clinic == "clinic-03").Suppressed);
+        Assert.Null(benchmarks.Single(b => b.Clinic == "clinic-03").Observed);
+    }
+}
+
+/// <summary>The same rule through HTTP on the simulator's data: a rare group comes back withheld,
+/// with no number in the body.</summary>
+public class SuppressionOverHttpTests(NetworkFixture fixture) : IClassFixture<NetworkFixture>
+{
+    [Fact]
+    public async Task A_study_of_a_rare_group_comes_back_suppressed_with_no_numbers()
+    {
+        using var client = fixture.Client(fixture.Token(Roles.Researcher));
+        var response = await client.PostAsJsonAsync("/api/studies/cohort-comparison",
+            new StudyQuery { Sexes = [Sex.Other], Clinics = ["clinic-01"] }, ProtocolJson.Options);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.IsSuccessStatusCode, body);
+        var result = System.Text.Json.JsonSerializer.Deserialize<CohortComparison>(body, ProtocolJson.Options)!;
+        Assert.True(result.Suppressed);
+        Assert.DoesNotContain("\"mean\"", body);
+        Assert.DoesNotContain("\"proportion\"", body);
+        Assert.DoesNotContain("\"observed\"", body);
+    }
+
+    [Fact]
+    public async Task A_bad_study_query_is_refused_by_field_and_a_clinic_token_may_not_run_studies()
+    {
+        using var researcher = fixture.Client(fixture.Token(Roles.Researcher));
+        using var clinic = fixture.Client(fixture.ClinicToken("clinic-01"));
+
+        var bad = await researcher.PostAsync("/api/studies/cohort-comparison",
+            PlatformFixture.Json("{\"chronicFromWeeks\": 13, \"fromMonth\": \"2026-02\", \"regions\": [\"shoulder\"]}"));
+        var badBody = await bad.Content.ReadAsStringAsync();
+        var valid = await researcher.PostAsync("/api/studies/cohort-comparison", PlatformFixture.Json("{\"chronicFromWeeks\": 13, \"fromMonth\": \"2026-02\"}"));
+        var validBody = await valid.Content.ReadAsStringAsync();
+        var forbidden = await clinic.PostAsync("/api/studies/cohort-comparison", PlatformFixture.Json("{}"));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("regions", badBody);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, valid.StatusCode);
+        Assert.Contains("\"field\":\"chronicFromWeeks\"", validBody);
+        Assert.Contains("\"field\":\"fromMonth\",\"rule\":\"quarter\"", validBody);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, forbidden.StatusCode);
+    }
+}
