@@ -19,6 +19,8 @@ public class NetworkFixture : PlatformFixture
         Today = new DateOnly(2026, 11, 1),
     };
 
+    protected Task InitializeHostAsync() => base.InitializeAsync();
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -27,24 +29,33 @@ public class NetworkFixture : PlatformFixture
         await WaitForOutcomesAsync();
     }
 
-    public async Task PushAsync(SimulatedNetwork network)
-    {
-        using var client = Client(Token(Roles.Clinic, [.. network.Clinics.Select(c => c.Id)]));
-        var report = await new SyncRunner(_ => client, new SyncRunOptions { OnlineWindowDays = 7 }).RunAsync(network);
-        Assert.Empty(report.Refusals);
-    }
+    public Task PushAsync(SimulatedNetwork network) => new Pusher(this).PushAsync(network);
 
-    /// <summary>Waits (generously) until the outcome read models include every stored event.</summary>
-    public async Task<ProjectionStatus> WaitForOutcomesAsync(TimeSpan? within = null)
+    public Task<ProjectionStatus> WaitForOutcomesAsync(TimeSpan? within = null) => new Pusher(this).WaitForOutcomesAsync(within);
+
+    /// <summary>Pushes networks into any platform host and waits for its projection.</summary>
+    public sealed class Pusher(PlatformFixture platform)
     {
-        using var client = Client(Token(Roles.Admin));
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (true)
+        public async Task PushAsync(SimulatedNetwork network)
         {
-            var status = (await client.GetFromJsonAsync<ProjectionStatus>("/api/projections/outcomes", ProtocolJson.Options))!;
-            if (status.LagEvents == 0 && status.OutcomesSequence > 0) return status;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"outcome projection still behind: {status}\n{string.Join("\n", Log.Lines.TakeLast(10))}");
-            await Task.Delay(200);
+            using var client = platform.Client(platform.Token(Roles.Clinic, [.. network.Clinics.Select(c => c.Id)]));
+            var report = await new SyncRunner(_ => client, new SyncRunOptions { OnlineWindowDays = 7 }).RunAsync(network);
+            Assert.Empty(report.Refusals);
+        }
+
+        /// <summary>Waits (generously) until the outcome read models include every stored event.</summary>
+        public async Task<ProjectionStatus> WaitForOutcomesAsync(TimeSpan? within = null)
+        {
+            using var client = platform.Client(platform.Token(Roles.Admin));
+            var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+            while (true)
+            {
+                var status = (await client.GetFromJsonAsync<ProjectionStatus>("/api/projections/outcomes", ProtocolJson.Options))!;
+                if (status.LagEvents == 0 && status.OutcomesSequence > 0) return status;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"outcome projection still behind: {status}\n{string.Join("\n", platform.Log.Lines.TakeLast(10))}");
+                await Task.Delay(200);
+            }
         }
     }
 }

@@ -18,11 +18,13 @@ public class PlatformFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
     public CapturedLog Log { get; } = new();
+    /// <summary>Start on a database an earlier host used, instead of a fresh one.</summary>
+    public string? ExistingDatabase { get; init; }
 
     public virtual async Task InitializeAsync()
     {
         JasperFxEnvironment.AutoStartHost = true;
-        ConnectionString = await TestCluster.NewDatabaseAsync(GetType().Name);
+        ConnectionString = ExistingDatabase ?? await TestCluster.NewDatabaseAsync(GetType().Name);
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using JasperFx.Events;
+using Marten;
+using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Sync;
+using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Simulator.Network;
+using MatOutcomes.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MatOutcomes.Tests.Outcomes;
+
+/// <summary>The cells the async projection builds incrementally, however the events arrived,
+/// equal the cells rebuilt from the event log.</summary>
+public class ProjectionConsistencyTests(ProjectionConsistencyTests.EmptyNetwork platform) : IClassFixture<ProjectionConsistencyTests.EmptyNetwork>
+{
+    /// <summary>Starts empty: each test pushes its own data.</summary>
+    public sealed class EmptyNetwork : NetworkFixture
+    {
+        protected override NetworkOptions Options => base.Options with { Episodes = 0 };
+        public override Task InitializeAsync() => InitializeHostAsync();
+    }
+
+    private IDocumentStore Store => platform.Host.Services.GetRequiredService<IDocumentStore>();
+
+    private async Task<List<OutcomeCell>> LiveCells()
+    {
+        await using var session = Store.QuerySession();
+        return [.. await session.Query<OutcomeCell>().ToListAsync()];
+    }
+
+    private async Task<IReadOnlyCollection<OutcomeCell>> ReplayedCells()
+    {
+        await using var session = Store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().Where(e => e.AnyTenant()).OrderBy(e => e.Sequence).ToListAsync();
+        return OutcomeLedger.Replay(events).Cells;
+    }
+
+    internal static void AssertSameCells(IEnumerable<OutcomeCell> expected, IEnumerable<OutcomeCell> actual)
+    {
+        var a = expected.ToDictionary(c => c.Id);
+        var b = actual.ToDictionary(c => c.Id);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (id, x) in a)
+        {
+            var y = b[id];
+            Assert.Equal(x.Key, y.Key);
+            Assert.Equal((x.Episodes, x.FollowedUp, x.Relapsed), (y.Episodes, y.FollowedUp, y.Relapsed));
+            Assert.Equal(x.NprsPairs.OrderBy(p => p.Key), y.NprsPairs.OrderBy(p => p.Key));
+            Assert.Equal(x.NdiChange.OrderBy(p => p.Key), y.NdiChange.OrderBy(p => p.Key));
+            Assert.Equal(x.OdiChangeFloor.OrderBy(p => p.Key), y.OdiChangeFloor.OrderBy(p => p.Key));
+            Assert.Equal(x.McidAfterSessions.OrderBy(p => p.Key), y.McidAfterSessions.OrderBy(p => p.Key));
+            Assert.Equal(x.CensoredAfterSessions.OrderBy(p => p.Key), y.CensoredAfterSessions.OrderBy(p => p.Key));
+            foreach (var (m, n) in new[] { (x.Relief, y.Relief), (x.OdiChange, y.OdiChange) })
+            {
+                Assert.Equal(m.N, n.N);
+                Assert.Equal(m.Sum, n.Sum, 1e-9);
+                Assert.Equal(m.SumOfSquares, n.SumOfSquares, 1e-9);
+            }
+        }
+    }
+
+    /// <summary>Pushes a network the hard way: every episode cut into chunks, chunks sent in a
+    /// random order across episodes (so some arrive before their predecessors and bounce as gaps
+    /// until those land), some chunks re-sent after they landed, with pauses so the projection
+    /// sees the events in batches of every size.</summary>
+    private async Task PushOutOfOrder(SimulatedNetwork network, Random random)
+    {
+        using var client = platform.Client(platform.Token(Roles.Clinic, [.. network.Clinics.Select(c => c.Id)]));
+        var pending = network.Episodes.SelectMany(e =>
+        {
+            var cuts = Enumerable.Range(1, e.Events.Count - 1).Where(_ => random.NextDouble() < 0.3).Prepend(0).Append(e.Events.Count).ToList();
+            return cuts.Zip(cuts.Skip(1), (from, to) => (e.ClinicId, Upload: new EpisodeUpload(e.Id, e.Events.Skip(from).Take(to - from).Select(t => t.Envelope).ToList())));
+        }).ToList();
+        var landed = new List<(string ClinicId, EpisodeUpload Upload)>();
+
+        for (var round = 0; pending.Count > 0; round++)
+        {
+            Assert.True(round < 500, "pushes did not converge");
+            var chosen = pending.OrderBy(_ => random.Next()).Take(random.Next(1, 12)).ToList();
+            if (landed.Count > 0 && random.NextDouble() < 0.2) chosen.Add(landed[random.Next(landed.Count)]);
+            foreach (var clinic in chosen.GroupBy(c => c.ClinicId))
+            {
+                var uploads = clinic.GroupBy(c => c.Upload.EpisodeId).Select(g => g.First()).ToList();
+                var response = await client.PostAsJsonAsync($"/api/clinics/{clinic.Key}/events",
+                    new PushBatch([.. uploads.Select(u => u.Upload)]), ProtocolJson.Options);
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+                var ack = (await response.Content.ReadFromJsonAsync<PushAcknowledgement>(ProtocolJson.Options))!;
+                foreach (var (episode, sent) in ack.Episodes.Zip(uploads))
+                {
+                    Assert.NotEqual(EpisodeSyncStatus.Conflict, episode.Status);
+                    if (episode.Status is EpisodeSyncStatus.Appended or EpisodeSyncStatus.Duplicate && pending.Remove(sent))
+                        landed.Add(sent);
+                }
+            }
+            if (random.NextDouble() < 0.15) await Task.Delay(random.Next(50, 400));
+        }
+    }
+
+    [Fact]
+    public async Task Incremental_cells_equal_a_rebuild_from_the_log_after_corrections_out_of_order_pushes_and_retries()
+    {
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var random = new Random(seed);
+            var network = NetworkGenerator.Generate(new NetworkOptions
+            {
+                Clinics = 2, Episodes = 30, Seed = 100 + seed, Months = 4, CorrectionRate = 0.25,
+                Today = new DateOnly(2026, 11, 1),
+            });
+            Assert.Contains(network.Episodes.SelectMany(e => e.Events), e => e.Data is MatOutcomes.Contracts.Episodes.EntryVoided);
+
+            await PushOutOfOrder(network, random);
+            await platform.WaitForOutcomesAsync();
+
+            AssertSameCells(await ReplayedCells(), await LiveCells());
+        }
+    }
+}
+
+/// <summary>A rebuild through the JasperFx command line, run as operators would: with the app
+/// stopped (a projection must not be rebuilt while live nodes still run it).</summary>
+public class CommandLineRebuildTests
+{
+    [Fact]
+    public async Task A_rebuild_through_the_jasperfx_command_line_gives_cells_identical_to_the_live_ones()
+    {
+        var platform = new PlatformFixture();
+        await platform.InitializeAsync();
+        List<OutcomeCell> live;
+        try
+        {
+            var network = new NetworkFixture.Pusher(platform);
+            await network.PushAsync(NetworkGenerator.Generate(new NetworkOptions
+                { Clinics = 3, Episodes = 150, Seed = 77, Months = 6, Today = new DateOnly(2026, 11, 1) }));
+            await network.WaitForOutcomesAsync();
+            live = await Cells(platform);
+            // Lose the read models, so only a real rebuild can bring them back.
+            await using var session = platform.Host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+            session.DeleteWhere<OutcomeCell>(_ => true);
+            session.DeleteWhere<EpisodeSummary>(_ => true);
+            await session.SaveChangesAsync();
+        }
+        finally
+        {
+            await platform.DisposeAsync();
+        }
+
+        var dll = typeof(Program).Assembly.Location;
+        using var rebuild = Process.Start(new ProcessStartInfo("dotnet",
+            [dll, "projections", "rebuild", "-p", OutcomesProjection.Name])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = platform.ConnectionString },
+        })!;
+        var output = rebuild.StandardOutput.ReadToEndAsync();
+        var error = rebuild.StandardError.ReadToEndAsync();
+        Assert.True(rebuild.WaitForExit(TimeSpan.FromMinutes(3)), "the rebuild did not finish");
+        Assert.True(rebuild.ExitCode == 0, await output + await error);
+
+        var restarted = new PlatformFixture { ExistingDatabase = platform.ConnectionString };
+        await restarted.InitializeAsync();
+        try
+        {
+            var rebuilt = await Cells(restarted);
+            Assert.True(live.Sum(c => c.Episodes) == rebuilt.Sum(c => c.Episodes),
+                $"live {live.Count} cells / {live.Sum(c => c.Episodes)} episodes, rebuilt {rebuilt.Count} / {rebuilt.Sum(c => c.Episodes)}\n{await output}\n{await error}");
+            ProjectionConsistencyTests.AssertSameCells(live, rebuilt);
+        }
+        finally
+        {
+            await restarted.DisposeAsync();
+        }
+    }
+
+    private static async Task<List<OutcomeCell>> Cells(PlatformFixture platform)
+    {
+        await using var session = platform.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        return [.. await session.Query<OutcomeCell>().ToListAsync()];
+    }
+}
