@@ -7,6 +7,7 @@ using MatOutcomes.Contracts;
 using MatOutcomes.Platform.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
 
 namespace MatOutcomes.Tests.Support;
 
@@ -20,16 +21,29 @@ public class PlatformFixture : IAsyncLifetime
     public CapturedLog Log { get; } = new();
     /// <summary>Start on a database an earlier host used, instead of a fresh one.</summary>
     public string? ExistingDatabase { get; init; }
+    protected string? ExistingDatabaseOverride { get; set; }
+    /// <summary>Shorter Wolverine health checks, so agents move between nodes in seconds.</summary>
+    protected bool FasterAgents { get; set; }
 
     public virtual async Task InitializeAsync()
     {
         JasperFxEnvironment.AutoStartHost = true;
-        ConnectionString = ExistingDatabase ?? await TestCluster.NewDatabaseAsync(GetType().Name);
+        ConnectionString = ExistingDatabaseOverride ?? ExistingDatabase ?? await TestCluster.NewDatabaseAsync(GetType().Name);
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
-            builder.ConfigureServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Log));
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Log);
+                if (FasterAgents)
+                    services.ConfigureWolverine(o =>
+                    {
+                        o.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(1);
+                        o.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(1);
+                        o.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(5);
+                    });
+            });
         });
     }
 
