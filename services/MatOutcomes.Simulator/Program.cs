@@ -10,11 +10,12 @@ var clinics = new Option<int>("--clinics") { Description = "Clinics in the netwo
 var episodes = new Option<int>("--episodes") { Description = "Episodes of care across the network", DefaultValueFactory = _ => 3000 };
 var offline = new Option<double>("--offline-share") { Description = "Share of clinics that sync late, in batches", DefaultValueFactory = _ => 0.25 };
 var months = new Option<int>("--months") { Description = "History to simulate, ending today", DefaultValueFactory = _ => 18 };
+var adminToken = new Option<string>("--watch-lag-token") { Description = "An admin or researcher JWT: sample the outcome projection's lag during the run" };
 var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same network", DefaultValueFactory = _ => 42 };
 
 var root = new RootCommand("Simulates a network of MAT clinics syncing episodes of care to MatOutcomes over HTTP.")
 {
-    url, token, clinics, episodes, offline, months, seed,
+    url, token, clinics, episodes, offline, months, seed, adminToken,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -38,6 +39,17 @@ root.SetAction(async (parse, cancellation) =>
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", jwt);
     var runner = new SyncRunner(_ => http);
 
+    using var watcherClient = new HttpClient { BaseAddress = http.BaseAddress };
+    LagWatcher? watcher = null;
+    using var stopWatching = new CancellationTokenSource();
+    var watching = Task.CompletedTask;
+    if (parse.GetValue(adminToken) is { Length: > 0 } lagJwt)
+    {
+        watcherClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", lagJwt);
+        watcher = new LagWatcher(watcherClient);
+        watching = watcher.WatchAsync(stopWatching.Token);
+    }
+
     SyncReport report = null!;
     await AnsiConsole.Progress()
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -47,6 +59,10 @@ root.SetAction(async (parse, cancellation) =>
             report = await runner.RunAsync(network, new Progress<long>(n => task.Value = n), cancellation);
             task.Value = network.EventCount;
         });
+
+    await stopWatching.CancelAsync();
+    await watching;
+    var lag = watcher is null ? null : await watcher.FinishAsync(TimeSpan.FromMinutes(2));
 
     var table = new Table().AddColumns("measure", "value");
     table.AddRow("pushes (incl. re-sends)", $"{report.Pushes}");
@@ -58,6 +74,11 @@ root.SetAction(async (parse, cancellation) =>
     table.AddRow("refused pushes", $"{report.Refusals.Count}");
     table.AddRow("elapsed", $"{report.Elapsed.TotalSeconds:F1} s");
     table.AddRow("sync throughput", $"{report.EventsPerSecond:F0} events/s");
+    if (lag is not null)
+    {
+        table.AddRow("projection lag during load (p50 / p99 / max)", $"{lag.P50} / {lag.P99} / {lag.Max} events ({lag.Samples} samples)");
+        table.AddRow("projection caught up after the last push", lag.CaughtUpAfterLoad is { } t ? $"{t.TotalSeconds:F1} s" : "not within 2 min");
+    }
     AnsiConsole.Write(table);
     foreach (var refusal in report.Refusals.Take(5)) AnsiConsole.WriteLine(refusal);
 

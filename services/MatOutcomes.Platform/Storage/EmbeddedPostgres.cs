@@ -41,7 +41,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         var bin = binDirectory ?? FindBinaries();
         Directory.CreateDirectory(dataDirectory);
-        if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", dataDirectory], asPostgres: false, cancellation);
+        if (IsRoot)
+        {
+            await RunAsync("chown", ["-R", "postgres:postgres", dataDirectory], asPostgres: false, cancellation);
+            if (await RunAsync("test", ["-w", dataDirectory], asPostgres: true, cancellation, throwOnFailure: false) != 0)
+                throw new InvalidOperationException(
+                    $"PostgreSQL runs as the postgres user, which cannot reach {dataDirectory}: a parent folder is closed to it. " +
+                    "Choose a Postgres:DataDirectory whose parent folders others may enter (the default is under the temp folder).");
+        }
 
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
             await RunAsync(Path.Combine(bin, "initdb"),
