@@ -16,26 +16,15 @@ scratch=$(mktemp -d -t matoutcomes-bench.XXXX)
 chmod 755 "$scratch" # PostgreSQL runs as the postgres user and must reach its folder
 Postgres__DataDirectory=$scratch/pg
 
-for project in services/MatOutcomes.Platform services/MatOutcomes.Simulator; do
-  dotnet build "$project" -c Release --nologo -v quiet -clp:ErrorsOnly
-done
-bin="$PWD/services/MatOutcomes.Platform/bin/Release/net10.0"
-platform="$bin/MatOutcomes.Platform.dll"
-simulator=services/MatOutcomes.Simulator/bin/Release/net10.0/MatOutcomes.Simulator.dll
-log=$(mktemp -t matoutcomes-bench.XXXX.log)
-
-dotnet "$platform" --urls "$URL" --contentRoot "$bin" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-healthy=""
-for _ in $(seq 1 120); do curl -fs "$URL/health" >/dev/null 2>&1 && { healthy=yes; break; }; sleep 0.5; done
-[[ -n "$healthy" ]] || { tail -n 30 "$log"; echo "The platform did not become healthy."; exit 1; }
+source infra/platform.sh
+build_platform
+start_platform
 pgport=$(grep -o "127.0.0.1:[0-9]*, data" "$log" | head -1 | sed -E 's/.*:([0-9]+),.*/\1/')
 sql() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d matoutcomes -qAt "$@"; }
 
-clinics=(); for i in $(seq 1 "$CLINICS"); do clinics+=("$(printf 'clinic-%02d' "$i")"); done
-TOKEN=$(dotnet "$platform" token --role clinic --subject bench --clinic "${clinics[@]}" --contentRoot "$bin" | tail -n 1)
-ADMIN=$(dotnet "$platform" token --role admin --subject bench --contentRoot "$bin" | tail -n 1)
+read -r -a clinics <<<"$(clinic_ids "$CLINICS")"
+TOKEN=$(mint_token clinic bench "${clinics[@]}")
+ADMIN=$(mint_token admin bench)
 
 dotnet "$simulator" --url "$URL" --token "$TOKEN" --watch-lag-token "$ADMIN" --clinics "$CLINICS" --episodes "$EPISODES" --seed 4242 | tee /tmp/bench-sim.txt
 events=$(sql -c "select count(*) from matoutcomes.mt_events")

@@ -11,33 +11,15 @@ SEED=${SEED:-$(date +%s)}
 URL="http://127.0.0.1:$PORT"
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
 
-for project in services/MatOutcomes.Platform services/MatOutcomes.Simulator; do
-  dotnet build "$project" -c Release --nologo -v quiet -clp:ErrorsOnly
-done
-bin="$PWD/services/MatOutcomes.Platform/bin/Release/net10.0"
-platform="$bin/MatOutcomes.Platform.dll"
-simulator=services/MatOutcomes.Simulator/bin/Release/net10.0/MatOutcomes.Simulator.dll
-log=$(mktemp -t matoutcomes-platform.XXXX.log)
+source infra/platform.sh
+build_platform
+start_platform
 
-dotnet "$platform" --urls "$URL" --contentRoot "$bin" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-echo "Starting the platform (log: $log) ..."
-healthy=""
-for _ in $(seq 1 120); do
-  curl -fs "$URL/health" >/dev/null 2>&1 && { healthy=yes; break; }
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.5
-done
-[[ -n "$healthy" ]] || { tail -n 40 "$log"; echo "The platform did not become healthy; its log is above."; exit 1; }
-grep -m1 -o "embedded PostgreSQL.*" "$log" || true
+read -r -a clinics <<<"$(clinic_ids "$CLINICS")"
+TOKEN=$(mint_token clinic simulator "${clinics[@]}")
+ADMIN=$(mint_token admin demo)
 
-clinics=()
-for i in $(seq 1 "$CLINICS"); do clinics+=("$(printf 'clinic-%02d' "$i")"); done
-TOKEN=$(dotnet "$platform" token --role clinic --subject simulator --clinic "${clinics[@]}" --contentRoot "$bin" | tail -n 1)
-ADMIN=$(dotnet "$platform" token --role admin --subject demo --contentRoot "$bin" | tail -n 1)
-
-dotnet "$simulator" --url "$URL" --token "$TOKEN" --clinics "$CLINICS" --episodes "$EPISODES" --seed "$SEED"
+dotnet "$simulator" --url "$URL" --token "$TOKEN" --watch-lag-token "$ADMIN" --clinics "$CLINICS" --episodes "$EPISODES" --seed "$SEED"
 
 episode=$(curl -fs -H "Authorization: Bearer $ADMIN" "$URL/api/clinics/clinic-01/events?limit=1" | grep -o '"episodeId":"[^"]*' | head -1 | cut -d'"' -f4)
 cat <<EOT
@@ -46,6 +28,8 @@ Where to look (an admin token for these is in \$ADMIN below):
   health                  $URL/health
   a clinic's event feed   curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/events?limit=5"
   one episode, projected  curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/episodes/$episode"
+  a study                 curl -H "Authorization: Bearer \$ADMIN" -H "Content-Type: application/json" -d '{"regions":["neck"],"chronicFromWeeks":26}' "$URL/api/studies/cohort-comparison"
+  projection lag          curl -H "Authorization: Bearer \$ADMIN" "$URL/api/projections/outcomes"
   platform log            $log
 
 ADMIN=$ADMIN

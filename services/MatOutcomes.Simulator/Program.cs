@@ -10,7 +10,7 @@ var clinics = new Option<int>("--clinics") { Description = "Clinics in the netwo
 var episodes = new Option<int>("--episodes") { Description = "Episodes of care across the network", DefaultValueFactory = _ => 3000 };
 var offline = new Option<double>("--offline-share") { Description = "Share of clinics that sync late, in batches", DefaultValueFactory = _ => 0.25 };
 var months = new Option<int>("--months") { Description = "History to simulate, ending today", DefaultValueFactory = _ => 18 };
-var adminToken = new Option<string>("--watch-lag-token") { Description = "An admin or researcher JWT: sample the outcome projection's lag during the run" };
+var adminToken = new Option<string>("--watch-lag-token") { Description = "An admin or researcher JWT: sample the outcome projection's lag during the run, then print the early-versus-chronic study" };
 var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same network", DefaultValueFactory = _ => 42 };
 
 var root = new RootCommand("Simulates a network of MAT clinics syncing episodes of care to MatOutcomes over HTTP.")
@@ -81,6 +81,7 @@ root.SetAction(async (parse, cancellation) =>
     }
     AnsiConsole.Write(table);
     foreach (var refusal in report.Refusals.Take(5)) AnsiConsole.WriteLine(refusal);
+    if (lag?.CaughtUpAfterLoad is not null) await StudyReport.PrintAsync(watcherClient, cancellation);
 
     // A re-run with the same seed finds everything already stored: that is success too.
     var complete = report.Refusals.Count == 0 && report.Conflicts == 0 && report.Gaps == 0;

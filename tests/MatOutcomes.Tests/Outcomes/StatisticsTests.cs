@@ -71,4 +71,18 @@ public class StatisticsTests
         Assert.False(at.Suppressed);
         Assert.Equal(3, at.Mean);
     }
+
+    [Fact]
+    public void The_median_ci_opens_when_the_lower_band_reaches_one_half_and_closes_when_the_upper_band_does()
+    {
+        var events = Enumerable.Range(1, 10).ToDictionary(t => t, t => (long)(30 - 2 * t));
+        var km = Survival.KaplanMeier(events, new Dictionary<int, long> { [3] = 20, [6] = 10 }, k: 11);
+
+        var firstLower = km.Curve.First(p => p.Lower <= 0.5).Sessions;
+        var firstUpper = km.Curve.First(p => p.Upper <= 0.5).Sessions;
+        Assert.Equal(firstLower, km.MedianLower);
+        Assert.Equal(firstUpper, km.MedianUpper);
+        Assert.InRange(km.MedianSessions!.Value, km.MedianLower!.Value, km.MedianUpper!.Value);
+        Assert.True(km.MedianLower < km.MedianUpper);
+    }
 }

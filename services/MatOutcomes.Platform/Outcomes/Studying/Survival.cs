@@ -10,7 +10,7 @@ public sealed record SurvivalEstimate(long N, long Events, IReadOnlyList<Surviva
 public static class Survival
 {
     /// <summary>Kaplan–Meier with Greenwood variance and log(−log) confidence bands; median and its
-    /// CI by Brookmeyer–Crowley (first time the band's upper / lower edge reaches 0.5).</summary>
+    /// CI by Brookmeyer–Crowley (first times the band's lower / upper edge reaches 0.5).</summary>
     public static SurvivalEstimate KaplanMeier(IReadOnlyDictionary<int, long> events, IReadOnlyDictionary<int, long> censored, int k)
     {
         var n = events.Values.Sum() + censored.Values.Sum();
@@ -35,8 +35,10 @@ public static class Survival
             var (lower, upper) = Band(survival, greenwood);
             curve.Add(new SurvivalPoint(t, atRisk, d, c, survival, lower, upper));
             if (median is null && survival <= 0.5) median = t;
-            if (medianLower is null && upper is { } u && u <= 0.5) medianLower = t;
-            if (medianUpper is null && lower is { } l && l <= 0.5) medianUpper = t;
+            // The median's CI holds the times whose band contains 0.5: it opens when the lower
+            // edge first reaches 0.5 and closes when the upper edge does.
+            if (medianLower is null && lower is { } l && l <= 0.5) medianLower = t;
+            if (medianUpper is null && upper is { } u && u <= 0.5) medianUpper = t;
             atRisk -= d + c;
         }
         return new(n, events.Values.Sum(), curve, median, medianLower, medianUpper, false);
