@@ -26,9 +26,12 @@ read -r -a clinics <<<"$(clinic_ids "$CLINICS")"
 TOKEN=$(mint_token clinic bench "${clinics[@]}")
 ADMIN=$(mint_token admin bench)
 
+# A clinic network's day-by-day syncing, then the same volume again pushed flat out.
 dotnet "$simulator" --url "$URL" --token "$TOKEN" --watch-lag-token "$ADMIN" --clinics "$CLINICS" --episodes "$EPISODES" --seed 4242 | tee /tmp/bench-sim.txt
-events=$(sql -c "select count(*) from matoutcomes.mt_events")
 sync_rate=$(grep -o "sync throughput *│ *[0-9]*" /tmp/bench-sim.txt | grep -o "[0-9]*$")
+dotnet "$simulator" --url "$URL" --token "$TOKEN" --clinics "$CLINICS" --episodes "$EPISODES" --seed 4243 --bulk | tee /tmp/bench-bulk.txt
+bulk_rate=$(grep -o "sync throughput *│ *[0-9]*" /tmp/bench-bulk.txt | grep -o "[0-9]*$")
+events=$(sql -c "select count(*) from matoutcomes.mt_events")
 
 # Ceiling for writes: the same number of event bodies bulk-copied into a scratch table.
 copy_start=$(date +%s.%N)
@@ -43,9 +46,10 @@ kill $pid; wait $pid 2>/dev/null || true
 rebuild_out=$(dotnet "$platform" projections rebuild -p outcomes --contentRoot "$bin" 2>&1)
 rebuild_ms=$(grep -o "Finished rebuilding outcomes in [0-9]*" <<<"$rebuild_out" | grep -o "[0-9]*$")
 
-awk -v e="$events" -v s="$sync_rate" -v c="$copy_s" -v r="$rebuild_ms" -v rd="$read_s" 'BEGIN {
+awk -v e="$events" -v s="$sync_rate" -v b="$bulk_rate" -v c="$copy_s" -v r="$rebuild_ms" -v rd="$read_s" 'BEGIN {
   copy_rate = e / c; rebuild_rate = e / (r / 1000); read_rate = e / rd;
   printf "\nevents stored                 %d\n", e;
-  printf "sync throughput               %8.0f events/s   ceiling (bulk insert of the same bodies) %9.0f rows/s   ratio %.3f\n", s, copy_rate, s / copy_rate;
+  printf "sync, clinics day by day      %8.0f events/s   ceiling (bulk insert of the same bodies) %9.0f rows/s   ratio %.3f\n", s, copy_rate, s / copy_rate;
+  printf "sync, flat out (--bulk)       %8.0f events/s   ceiling (bulk insert of the same bodies) %9.0f rows/s   ratio %.3f\n", b, copy_rate, b / copy_rate;
   printf "projection rebuild (CLI)      %8.0f events/s   ceiling (raw read of the same events)    %9.0f rows/s   ratio %.3f\n", rebuild_rate, read_rate, rebuild_rate / read_rate;
 }'

@@ -11,11 +11,12 @@ var episodes = new Option<int>("--episodes") { Description = "Episodes of care a
 var offline = new Option<double>("--offline-share") { Description = "Share of clinics that sync late, in batches", DefaultValueFactory = _ => 0.25 };
 var months = new Option<int>("--months") { Description = "History to simulate, ending today", DefaultValueFactory = _ => 18 };
 var adminToken = new Option<string>("--watch-lag-token") { Description = "An admin or researcher JWT: sample the outcome projection's lag during the run, then print the early-versus-chronic study" };
+var bulk = new Option<bool>("--bulk") { Description = "Push each clinic's whole history at once in full batches, clinics in parallel: the ingest ceiling, not a clinic's day" };
 var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same network", DefaultValueFactory = _ => 42 };
 
 var root = new RootCommand("Simulates a network of MAT clinics syncing episodes of care to MatOutcomes over HTTP.")
 {
-    url, token, clinics, episodes, offline, months, seed, adminToken,
+    url, token, clinics, episodes, offline, months, seed, adminToken, bulk,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -37,7 +38,9 @@ root.SetAction(async (parse, cancellation) =>
 
     using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", jwt);
-    var runner = new SyncRunner(_ => http);
+    var runner = new SyncRunner(_ => http, parse.GetValue(bulk)
+        ? new SyncRunOptions { OnlineWindowDays = 100_000, OfflineWindowDays = 100_000, LostAckRate = 0 }
+        : null);
 
     using var watcherClient = new HttpClient { BaseAddress = http.BaseAddress };
     LagWatcher? watcher = null;
