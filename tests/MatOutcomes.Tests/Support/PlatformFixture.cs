@@ -28,7 +28,13 @@ public class PlatformFixture : IAsyncLifetime
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
             builder.ConfigureServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Log));
+            ConfigureHost(builder);
         });
+    }
+
+    /// <summary>Lets a test class adjust its host (settings, services) before it starts.</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder builder)
+    {
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
