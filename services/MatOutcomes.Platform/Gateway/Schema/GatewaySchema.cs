@@ -21,6 +21,13 @@ public sealed class GatewaySchema : GraphQL.Types.Schema
                       "cells, names the event sequence it reflects, and is withheld when it would stand on fewer than k patients.";
         Query = query;
         Mutation = mutation;
+        RegisterType(new LongGraphType
+        {
+            Description = "A 64-bit integer: event sequences (which grow without bound), as a JSON number.",
+        });
+        // Introspection is answered from memory, so IDEs may load the full schema; counted at 2% so
+        // aliasing it many times still runs into the budget.
+        this.WithIntrospectionComplexityImpact(0.02);
     }
 
     /// <summary>The schema as SDL, the form committed in schema.graphql.</summary>
