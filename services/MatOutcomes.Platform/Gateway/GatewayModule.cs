@@ -60,7 +60,11 @@ public static class GatewayModule
                 complexity.MaxComplexity = options.MaxComplexity;
             })
             // Resolver failures other than our own ExecutionErrors say nothing of the server's insides.
-            .AddErrorInfoProvider(o => o.ExposeExceptionDetails = false));
+            .AddErrorInfoProvider(o =>
+            {
+                o.ExposeExceptionDetails = false;
+                o.ExposeData = true;
+            }));
 
         builder.Services.AddSingleton<CellCache>();
         builder.Services.AddScoped<GatewayReadModel>();

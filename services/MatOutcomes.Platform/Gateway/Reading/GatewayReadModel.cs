@@ -14,15 +14,24 @@ namespace MatOutcomes.Platform.Gateway.Reading;
 
 /// <summary>The outcome cells at one event sequence, with what is derived from them alone.
 /// Immutable, so one instance may serve many requests.</summary>
-public sealed class NetworkSnapshot(long sequence, IReadOnlyList<OutcomeCell> cells, bool live, int k)
+public sealed class NetworkSnapshot
 {
-    private readonly Lazy<EpisodeRelease> _release = new(() => EpisodeRelease.Of(cells, k));
+    private readonly Lazy<EpisodeRelease> _release;
 
-    public long Sequence { get; } = sequence;
-    public IReadOnlyList<OutcomeCell> Cells { get; } = cells;
+    public NetworkSnapshot(long sequence, IEnumerable<OutcomeCell> cells, bool live, int k)
+    {
+        // One canonical order: floating-point sums (the adjusted model, benchmarks) then come out
+        // bit-identical for identical cells, whether read live or replayed.
+        Cells = cells.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+        (Sequence, Live, K) = (sequence, live, k);
+        _release = new(() => EpisodeRelease.Of(Cells, K));
+    }
+
+    public long Sequence { get; }
+    public IReadOnlyList<OutcomeCell> Cells { get; }
     /// <summary>Read from the live read models (rather than replayed as of an earlier sequence).</summary>
-    public bool Live { get; } = live;
-    public int K { get; } = k;
+    public bool Live { get; }
+    public int K { get; }
 
     /// <summary>How every cell's episodes may be shown row by row (k-anonymous).</summary>
     public EpisodeRelease Release => _release.Value;
@@ -85,11 +94,13 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
         lock (_lock) return _live ??= LoadLiveAsync(cancellation);
     }
 
-    /// <summary>The live snapshot, or the cells replayed as of an earlier sequence of it.</summary>
+    /// <summary>The live snapshot, or the cells replayed from the event log as of a sequence the
+    /// live read models have reached. An explicit asOf always replays, even at the live sequence:
+    /// a reproduction should not depend on the read models being intact.</summary>
     public async Task<NetworkSnapshot> SnapshotAsync(long? asOf, CancellationToken cancellation)
     {
         var live = await LiveAsync(cancellation);
-        if (asOf is not { } sequence || sequence == live.Sequence) return live;
+        if (asOf is not { } sequence) return live;
         // Beyond what the projection has processed, earlier sequences may still be committing.
         if (sequence < 0 || sequence > live.Sequence)
             throw new GatewayError("INVALID_AS_OF", $"asOf must be an event sequence from 0 to {live.Sequence} (the read models' current sequence).",
@@ -101,7 +112,7 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
     {
         if (cache.AsOf(sequence) is { } kept) return kept;
         var (cells, _) = await reader.AsOfAsync(sequence, cancellation);
-        return cache.KeepAsOf(new NetworkSnapshot(sequence, cells.ToList(), live: false, K));
+        return cache.KeepAsOf(new NetworkSnapshot(sequence, cells, live: false, K));
     }
 
     private async Task<NetworkSnapshot> LoadLiveAsync(CancellationToken cancellation)
@@ -114,7 +125,7 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
             var sequence = await OutcomesProjection.SequenceAsync(_session, cancellation);
             if (cache.Live(sequence) is { } kept) return kept;
             var cells = await _session.Query<OutcomeCell>().ToListAsync(cancellation);
-            return cache.KeepLive(new NetworkSnapshot(sequence, cells.ToList(), live: true, K));
+            return cache.KeepLive(new NetworkSnapshot(sequence, cells, live: true, K));
         }
         finally
         {
