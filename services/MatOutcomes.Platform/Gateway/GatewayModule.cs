@@ -47,7 +47,12 @@ public static class GatewayModule
 
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<GatewayOptions>(builder.Configuration.GetSection("Gateway"));
+        builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection("Gateway"))
+            .Validate(o => o.ExecutionTimeout > TimeSpan.Zero, "Gateway:ExecutionTimeout must be positive.")
+            .Validate(o => o.MaxRequestBytes > 0 && o.MaxDepth > 0 && o.MaxComplexity > 0, "Gateway limits must be positive.")
+            .Validate(o => o.DefaultPageSize >= 1 && o.DefaultPageSize <= o.MaxPageSize, "Gateway:DefaultPageSize must be between 1 and MaxPageSize.")
+            .Validate(o => o.RateLimit.PermitLimit > 0 && o.RateLimit.Window > TimeSpan.Zero, "Gateway:RateLimit needs a positive PermitLimit and Window.")
+            .ValidateOnStart();
 
         builder.Services.AddGraphQL(graphql => graphql
             .AddSchema<GatewaySchema>()

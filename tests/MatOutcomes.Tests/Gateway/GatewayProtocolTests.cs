@@ -229,6 +229,20 @@ public class GatewayProtocolTests(PlatformFixture fixture) : IClassFixture<Platf
     }
 
     [Fact]
+    public async Task An_empty_network_answers_every_query_with_withheld_figures_not_errors()
+    {
+        var data = await Researcher.QueryAsync("""
+            { clinics { id } episodes { totalCount edges { cursor } }
+              cohortComparison(filter: { clinics: ["no-such-clinic"] }) { suppressed early { patients } adjustedDurableChangeDifference { suppressed } benchmarks { clinic } }
+              kaplanMeier { curves { estimate { suppressed } } } clinicBenchmarks { clinics { clinic } } outcomeTrends { quarters } }
+            """);
+        Assert.Empty(data["clinics"]!.AsArray());
+        Assert.Equal(0, data["episodes"]!["totalCount"]!.GetValue<int>());
+        Assert.True(data["cohortComparison"]!["adjustedDurableChangeDifference"]!["suppressed"]!.GetValue<bool>());
+        Assert.All(data["kaplanMeier"]!["curves"]!.AsArray(), c => Assert.True(c!["estimate"]!["suppressed"]!.GetValue<bool>()));
+    }
+
+    [Fact]
     public async Task Other_methods_are_not_allowed()
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/graphql") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };

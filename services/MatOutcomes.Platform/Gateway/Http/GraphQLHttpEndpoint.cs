@@ -96,9 +96,12 @@ public static class GraphQLHttpEndpoint
         });
 
         // Not executed = the document did not parse or validate (or no operation could be chosen):
-        // a request error, which only the new media type may signal by status code.
-        var status = !result.Executed && mediaType == GraphQLResponseJson ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
-        var outcome = !result.Executed ? "request-error" : result.Errors is { Count: > 0 } ? "field-errors" : "ok";
+        // a request error, which only the new media type may signal by status code. A timeout is
+        // the server's failure, not the request's.
+        var timedOut = result.Errors?.Any(e => e is TimeoutError) == true;
+        var status = mediaType != GraphQLResponseJson || result.Executed ? StatusCodes.Status200OK
+            : timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status400BadRequest;
+        var outcome = timedOut ? "timeout" : !result.Executed ? "request-error" : result.Errors is { Count: > 0 } ? "field-errors" : "ok";
         await RespondAsync(http, serializer, mediaType, status, result, audit,
             record with { Outcome = outcome, ErrorCount = result.Errors?.Count ?? 0 }, context, started);
     }
