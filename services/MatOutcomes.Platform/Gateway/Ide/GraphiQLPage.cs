@@ -20,9 +20,11 @@ public static class GraphiQLPage
         var folder = System.IO.Path.Combine(app.Environment.ContentRootPath, "wwwroot", "graphiql");
         var types = new FileExtensionContentTypeProvider();
 
-        app.MapGet(Path, (HttpContext http) => Results.Redirect(Path + "/" + http.Request.QueryString));
-        app.MapGet(Path + "/{*file}", async (HttpContext http, string? file) =>
+        app.MapGet(Path + "/{*file}", (HttpContext http, string? file) =>
         {
+            // The page's relative asset URLs need the trailing slash (routing itself ignores it).
+            if (string.IsNullOrEmpty(file) && http.Request.Path.Value?.EndsWith('/') != true)
+                return Results.Redirect(Path + "/" + http.Request.QueryString);
             var files = Directory.Exists(folder) ? new PhysicalFileProvider(folder) : null;
             var info = files?.GetFileInfo(string.IsNullOrEmpty(file) ? "index.html" : file);
             if (files is null || info is not { Exists: true, IsDirectory: false })
