@@ -35,6 +35,21 @@ public sealed class NetworkSnapshot
 
     /// <summary>How every cell's episodes may be shown row by row (k-anonymous).</summary>
     public EpisodeRelease Release => _release.Value;
+
+    private const int ComparisonsKept = 256;
+    private readonly ConcurrentDictionary<string, CohortComparison> _comparisons = new();
+
+    /// <summary>A comparison is a pure function of the cells, the filter and k: remembered for as
+    /// long as this snapshot is current (a bounded number), so a study many researchers run, or an
+    /// IDE re-running a query, is computed once per sequence.</summary>
+    public CohortComparison Compare(StudyQuery query)
+    {
+        var key = JsonSerializer.Serialize(query);
+        if (_comparisons.TryGetValue(key, out var known)) return known;
+        var comparison = StudyCalculator.Compare(Cells, query, Sequence, K);
+        if (_comparisons.Count < ComparisonsKept) _comparisons.TryAdd(key, comparison);
+        return comparison;
+    }
 }
 
 /// <summary>Cells are the same for as long as the projection's sequence is: keep the last live
@@ -75,7 +90,7 @@ public sealed class CellCache
 /// <summary>One request's view of the outcome read models. The live cells, the projection's
 /// sequence and any episode rows are read in one repeatable-read transaction, so every figure of
 /// a response reflects the same sequence; cells are loaded at most once per request (usually not
-/// at all: <see cref="CellCache"/>), and comparisons are computed once per distinct filter.</summary>
+/// at all: <see cref="CellCache"/>), and comparisons are computed once per distinct filter and sequence.</summary>
 public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, CellCache cache, IOptions<PrivacyOptions> privacy)
     : IAsyncDisposable
 {
@@ -85,7 +100,6 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
     private IDocumentSession? _session;
     private Task<NetworkSnapshot>? _live;
     private readonly ConcurrentDictionary<long, Task<NetworkSnapshot>> _asOf = new();
-    private readonly ConcurrentDictionary<(long, string), CohortComparison> _comparisons = new();
 
     public int K => privacy.Value.K;
 
@@ -133,9 +147,7 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
         }
     }
 
-    public CohortComparison Compare(NetworkSnapshot snapshot, StudyQuery query) =>
-        _comparisons.GetOrAdd((snapshot.Sequence, JsonSerializer.Serialize(query)),
-            _ => StudyCalculator.Compare(snapshot.Cells, query, snapshot.Sequence, snapshot.K));
+    public CohortComparison Compare(NetworkSnapshot snapshot, StudyQuery query) => snapshot.Compare(query);
 
     /// <summary>A page of released episode rows, read in the live snapshot's transaction: at most
     /// <paramref name="take"/> contributions of the given cells whose order key follows <paramref name="after"/>.</summary>
