@@ -214,7 +214,10 @@ public class GatewayProtocolTests(PlatformFixture fixture) : IClassFixture<Platf
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(query)).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("{ nope }")).Status);
 
-        await using var session = fixture.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var store = fixture.Host.Services.GetRequiredService<IDocumentStore>();
+        Assert.Equal(JasperFx.MultiTenancy.TenancyStyle.Single, store.Options.FindOrResolveDocumentType(typeof(GatewayAuditEntry)).TenancyStyle);
+        Assert.Equal(JasperFx.MultiTenancy.TenancyStyle.Single, store.Options.FindOrResolveDocumentType(typeof(MatOutcomes.Platform.Gateway.SavingStudies.SavedStudy)).TenancyStyle);
+        await using var session = store.QuerySession();
         var entries = await session.Query<GatewayAuditEntry>().Where(e => e.Subject == subject).OrderBy(e => e.At).ToListAsync();
         Assert.Equal(2, entries.Count);
         var ok = entries[0];

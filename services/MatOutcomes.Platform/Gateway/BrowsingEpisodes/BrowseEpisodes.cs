@@ -2,7 +2,6 @@ using System.Collections;
 using System.Text;
 using GraphQL;
 using GraphQL.Types;
-using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Gateway.Reading;
 using MatOutcomes.Platform.Gateway.Schema;

@@ -1,6 +1,5 @@
 using GraphQL;
 using GraphQL.Types;
-using MatOutcomes.Platform.Gateway.Reading;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Studying;
 

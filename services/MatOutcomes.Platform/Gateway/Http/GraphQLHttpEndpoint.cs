@@ -79,8 +79,7 @@ public static class GraphQLHttpEndpoint
             return;
         }
 
-        var executer = services.GetRequiredService<IDocumentExecuter<GatewaySchema>>();
-        var result = await executer.ExecuteAsync(new ExecutionOptions
+        var execution = new ExecutionOptions
         {
             Query = request.Query,
             Document = document,
@@ -93,7 +92,22 @@ public static class GraphQLHttpEndpoint
             CancellationToken = http.RequestAborted,
             Timeout = options.ExecutionTimeout,
             TimeoutAction = TimeoutAction.ReturnTimeoutError,
-        });
+        };
+        ExecutionResult result;
+        try
+        {
+            result = await services.GetRequiredService<IDocumentExecuter<GatewaySchema>>().ExecuteAsync(execution);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; there is no one to answer, but what ran is still on the record.
+            await audit.WriteAsync(record with
+            {
+                Outcome = "client-aborted", RowsReturned = context.RowsReturned, Sequences = context.SequencesRead,
+                Duration = Stopwatch.GetElapsedTime(started),
+            }, CancellationToken.None);
+            return;
+        }
 
         // Not executed = the document did not parse or validate (or no operation could be chosen):
         // a request error, which only the new media type may signal by status code. A timeout is
