@@ -44,7 +44,13 @@ public class PlatformFixture : IAsyncLifetime
                         o.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(5);
                     });
             });
+            ConfigureHost(builder);
         });
+    }
+
+    /// <summary>Lets a test class adjust its host (settings, services) before it starts.</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder builder)
+    {
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();

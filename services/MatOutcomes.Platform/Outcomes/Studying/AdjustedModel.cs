@@ -96,6 +96,9 @@ public sealed class AdjustedModel
                 kept.Add(column);
         }
         model._columns = [.. kept];
+        // No patient at all (an empty network, or a filter matching nothing): nothing to fit, and
+        // MathNet's SVD fails on a 0×0 matrix.
+        if (model._columns.Length == 0) return model;
         var a = Matrix<double>.Build.Dense(model._columns.Length, model._columns.Length, (i, j) => xtx[model._columns[i], model._columns[j]]);
         var v = Vector<double>.Build.Dense(model._columns.Length, i => xty[model._columns[i]]);
         model.Parameters = model._columns.Length;
