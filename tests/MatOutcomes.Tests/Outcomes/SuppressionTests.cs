@@ -124,6 +124,10 @@ public class SuppressionOverHttpTests(NetworkFixture fixture) : IClassFixture<Ne
         Assert.DoesNotContain("\"mean\"", body);
         Assert.DoesNotContain("\"proportion\"", body);
         Assert.DoesNotContain("\"observed\"", body);
+        // Counts under k are small cells too: none behind a withheld figure.
+        Assert.DoesNotContain("\"patients\"", body);
+        Assert.DoesNotContain("\"n\":", body);
+        Assert.DoesNotContain("\"count\"", body);
     }
 
     [Fact]

@@ -170,7 +170,7 @@ public static partial class SavedStudies
 public sealed record StudyRun(SavedStudy Study, ComparisonResult Comparison, PrimaryOutcome Primary);
 
 /// <summary>A cohort's value of the study's outcome: a mean, a proportion or a median number of sessions.</summary>
-public sealed record OutcomeSummary(double? Value, double? Lower, double? Upper, long N, bool Suppressed);
+public sealed record OutcomeSummary(double? Value, double? Lower, double? Upper, long? N, bool Suppressed);
 
 /// <summary>The saved outcome's early-versus-chronic contrast, picked from the full comparison.</summary>
 public sealed record PrimaryOutcome(StudyOutcome Outcome, string Measure, OutcomeSummary Early, OutcomeSummary Chronic,

@@ -4,10 +4,10 @@ using MatOutcomes.Platform.Outcomes.Projecting;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
-public sealed record AdjustedEstimate(double? Estimate, double? StandardError, double? Lower, double? Upper, long N,
+public sealed record AdjustedEstimate(double? Estimate, double? StandardError, double? Lower, double? Upper, long? N,
     int Parameters, bool Suppressed);
 
-public sealed record ClinicBenchmark(string Clinic, long N, double? Observed, double? Expected, double? ObservedMinusExpected,
+public sealed record ClinicBenchmark(string Clinic, long? N, double? Observed, double? Expected, double? ObservedMinusExpected,
     double? Lower, double? Upper, bool Suppressed);
 
 /// <summary>Ordinary least squares of an NPRS outcome on early-versus-chronic, baseline NPRS, region,
@@ -117,7 +117,7 @@ public sealed class AdjustedModel
     public AdjustedEstimate EarlyEffect(int k, bool suppressed)
     {
         var at = Array.IndexOf(_columns, 1);
-        if (suppressed || N < k || !Fitted || at < 0) return new(null, null, null, null, N, Parameters, true);
+        if (suppressed || N < k || !Fitted || at < 0) return new(null, null, null, null, null, Parameters, true);
         var estimate = _beta![at];
         var se = Math.Sqrt(ResidualVariance * _inverse![at, at]);
         var half = Statistics.T(N - Parameters) * se;
@@ -141,7 +141,7 @@ public sealed class AdjustedModel
         cells.GroupBy(c => c.Key.Clinic).OrderBy(g => g.Key).Select(g =>
         {
             var n = (long)g.Sum(c => MomentsOf(c).N);
-            if (suppressed || n < k || !Fitted) return new ClinicBenchmark(g.Key, n, null, null, null, null, null, true);
+            if (suppressed || n < k || !Fitted) return new ClinicBenchmark(g.Key, null, null, null, null, null, null, true);
             var observed = g.Sum(c => MomentsOf(c).Y) / n;
             var expected = g.Sum(ExpectedSum) / n;
             var half = Statistics.T(N - Parameters) * Math.Sqrt(ResidualVariance / n);

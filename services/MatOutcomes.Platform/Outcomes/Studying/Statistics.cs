@@ -2,11 +2,12 @@ using MathNet.Numerics.Distributions;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
-/// <summary>A mean with its spread and 95% confidence interval; withheld (all numbers null) when
-/// fewer than k patients stand behind it.</summary>
-public sealed record MeanEstimate(long N, double? Mean, double? Sd, double? Lower, double? Upper, bool Suppressed);
+/// <summary>A mean with its spread and 95% confidence interval; withheld when fewer than k
+/// patients stand behind it, and then every number is null, the count included (a count under k
+/// is itself a small cell).</summary>
+public sealed record MeanEstimate(long? N, double? Mean, double? Sd, double? Lower, double? Upper, bool Suppressed);
 
-public sealed record ProportionEstimate(long N, long? Count, double? Proportion, double? Lower, double? Upper, bool Suppressed);
+public sealed record ProportionEstimate(long? N, long? Count, double? Proportion, double? Lower, double? Upper, bool Suppressed);
 
 public sealed record DifferenceEstimate(double? Estimate, double? Lower, double? Upper, double? DegreesOfFreedom, bool Suppressed);
 
@@ -24,7 +25,7 @@ public static class Statistics
 
     public static MeanEstimate Mean(long n, double sum, double sumOfSquares, int k)
     {
-        if (n < k || n < 2) return new(n, null, null, null, null, true);
+        if (n < k || n < 2) return new(null, null, null, null, null, true);
         var mean = sum / n;
         var variance = Math.Max(0, (sumOfSquares - n * mean * mean) / (n - 1));
         var sd = Math.Sqrt(variance);
@@ -44,7 +45,7 @@ public static class Statistics
 
     public static ProportionEstimate Proportion(long count, long n, int k)
     {
-        if (n < k || n == 0) return new(n, null, null, null, null, true);
+        if (n < k || n == 0) return new(null, null, null, null, null, true);
         var (lower, upper) = Wilson(count, n);
         return new(n, count, (double)count / n, lower, upper, false);
     }
@@ -53,12 +54,13 @@ public static class Statistics
     public static DifferenceEstimate Welch(MeanEstimate a, MeanEstimate b)
     {
         if (a.Suppressed || b.Suppressed) return new(null, null, null, null, true);
-        var va = a.Sd!.Value * a.Sd.Value / a.N;
-        var vb = b.Sd!.Value * b.Sd.Value / b.N;
+        var (na, nb) = (a.N!.Value, b.N!.Value);
+        var va = a.Sd!.Value * a.Sd.Value / na;
+        var vb = b.Sd!.Value * b.Sd.Value / nb;
         var se = Math.Sqrt(va + vb);
         var diff = a.Mean!.Value - b.Mean!.Value;
         if (se == 0) return new(diff, diff, diff, null, false);
-        var df = Math.Pow(va + vb, 2) / (va * va / (a.N - 1) + vb * vb / (b.N - 1));
+        var df = Math.Pow(va + vb, 2) / (va * va / (na - 1) + vb * vb / (nb - 1));
         var half = T(df) * se;
         return new(diff, diff - half, diff + half, df, false);
     }
@@ -68,7 +70,7 @@ public static class Statistics
     public static DifferenceEstimate HedgesG(MeanEstimate a, MeanEstimate b)
     {
         if (a.Suppressed || b.Suppressed) return new(null, null, null, null, true);
-        double n1 = a.N, n2 = b.N;
+        double n1 = a.N!.Value, n2 = b.N!.Value;
         var pooled = Math.Sqrt(((n1 - 1) * a.Sd!.Value * a.Sd.Value + (n2 - 1) * b.Sd!.Value * b.Sd.Value) / (n1 + n2 - 2));
         if (pooled == 0) return new(null, null, null, null, false);
         var d = (a.Mean!.Value - b.Mean!.Value) / pooled;

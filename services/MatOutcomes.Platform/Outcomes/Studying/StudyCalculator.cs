@@ -4,7 +4,7 @@ namespace MatOutcomes.Platform.Outcomes.Studying;
 
 public sealed record CohortOutcomes(
     string Cohort,
-    long Patients,
+    long? Patients,
     bool Suppressed,
     MeanEstimate ImmediateRelief,
     MeanEstimate DurableNprsChange,
@@ -84,10 +84,11 @@ public static class StudyCalculator
         var change = CellSums.MomentsOf(pairs.Select(p => ((double)(p.Baseline - p.Latest), p.Count)));
         var ndi = CellSums.MomentsOf(sums.NdiChange.Select(x => ((double)x.Key, x.Value)));
 
+        var suppressed = suppressAll || sums.Patients < k;
         return new CohortOutcomes(
             cohort,
-            sums.Patients,
-            suppressAll || sums.Patients < k,
+            suppressed ? null : sums.Patients,
+            suppressed,
             Statistics.Mean(sums.Relief.N, sums.Relief.Sum, sums.Relief.SumOfSquares, limit),
             Statistics.Mean(change.N, change.Sum, change.SumOfSquares, limit),
             Statistics.Mean(ndi.N, ndi.Sum, ndi.SumOfSquares, limit),

@@ -4,7 +4,7 @@ public sealed record SurvivalPoint(int Sessions, long AtRisk, long Events, long 
 
 /// <summary>Kaplan–Meier estimate of "not yet improved by the MCID" against sessions received.
 /// The curve stops where fewer than k patients remain at risk.</summary>
-public sealed record SurvivalEstimate(long N, long Events, IReadOnlyList<SurvivalPoint> Curve,
+public sealed record SurvivalEstimate(long? N, long? Events, IReadOnlyList<SurvivalPoint> Curve,
     double? MedianSessions, double? MedianLower, double? MedianUpper, bool Suppressed);
 
 public static class Survival
@@ -14,7 +14,7 @@ public static class Survival
     public static SurvivalEstimate KaplanMeier(IReadOnlyDictionary<int, long> events, IReadOnlyDictionary<int, long> censored, int k)
     {
         var n = events.Values.Sum() + censored.Values.Sum();
-        if (n < k) return new(n, 0, [], null, null, null, true);
+        if (n < k) return new(null, null, [], null, null, null, true);
 
         var times = events.Keys.Concat(censored.Keys).Distinct().Order().ToList();
         var atRisk = n;
