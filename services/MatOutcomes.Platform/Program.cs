@@ -1,5 +1,6 @@
 using JasperFx;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Dashboard;
 using MatOutcomes.Platform.Outcomes;
 using MatOutcomes.Platform.ServiceDefaults;
 using MatOutcomes.Platform.Storage;
@@ -12,6 +13,7 @@ builder.AddServiceDefaults();
 builder.AddPlatformAuth();
 builder.AddEventStore();
 builder.AddOutcomes();
+builder.AddDashboard();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -19,6 +21,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapSync();
 app.MapOutcomes();
+app.MapDashboard();
 
 // `run` (the default) serves; `token`, `codegen`, `db-apply`, `projections` ... are JasperFx commands.
 return await app.RunJasperFxCommands(args);
