@@ -42,8 +42,10 @@ public sealed class DashboardPublisher(
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, stoppingToken);
                 var changes = feed.Drain();
                 if (changes.Count == 0) continue;
-                lastRound = clock.GetUtcNow();
                 await PublishAsync(changes, stoppingToken);
+                // Counted from the send, not the start of the round, so however long a round waits
+                // for the read models, two messages to a clinic are an interval apart.
+                lastRound = clock.GetUtcNow();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
