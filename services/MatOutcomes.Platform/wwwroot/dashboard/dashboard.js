@@ -152,7 +152,7 @@
 
   // ---- rendering -----------------------------------------------------------------------------
   const one = (x) => x.toLocaleString(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  const signed = (x) => (x > 0 ? "+" : x < 0 ? "−" : "") + one(Math.abs(x));
+  const signed = (x) => { const r = Math.round(x * 10) / 10; return (r > 0 ? "+" : r < 0 ? "−" : "±") + one(Math.abs(r)); };
   const percent = (x) => `${Math.round(x * 100)}%`;
   const whole = (x) => x.toLocaleString();
   const dateOf = (iso) => { const [y, m, d] = iso.split("-").map(Number); return new Date(y, m - 1, d); };
@@ -391,12 +391,19 @@
         maintainAspectRatio: false, animation: { duration: 300 },
         scales: {
           y: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: colors.grid } },
-          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } },
+          // Every other day, counted back from today, so "Today" is always labelled.
+          x: {
+            grid: { display: false },
+            ticks: {
+              maxRotation: 0, autoSkip: false,
+              callback(value, index, ticks) { return (ticks.length - 1 - index) % 2 === 0 ? this.getLabelForValue(value) : ""; },
+            },
+          },
         },
         plugins: { legend: { display: false } },
       },
     });
-    c.data.labels = days.map((d) => dateOf(d.date).toLocaleDateString(undefined, { weekday: "short", day: "numeric" }));
+    c.data.labels = days.map((d) => (d.date === today ? "Today" : dateOf(d.date).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })));
     c.data.datasets[0].data = days.map((d) => d.sessions);
     c.data.datasets[0].backgroundColor = days.map((d) => (d.date === today ? colors.today : colors.day));
     c.update();
