@@ -2,7 +2,6 @@ using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Dashboard.Publishing;
 using MatOutcomes.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Wolverine.Runtime;
 using Xunit.Abstractions;
 
 namespace MatOutcomes.Tests.Dashboard;
@@ -27,25 +26,24 @@ public class BackplaneTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var database = await TestCluster.NewDatabaseAsync(backplane ? "backplane" : "nobackplane");
         var settings = backplane ? new Dictionary<string, string?> { ["SignalR:Redis"] = _redis.ConnectionString } : null;
-        var nodes = await Task.WhenAll(KestrelPlatform.StartAsync(database, settings), KestrelPlatform.StartAsync(database, settings));
+        var nodes = await Task.WhenAll(KestrelPlatform.StartAsync(database, settings, waitForAgents: false),
+            KestrelPlatform.StartAsync(database, settings, waitForAgents: false));
         _nodes.AddRange(nodes);
 
         // Wolverine elects a leader and hands the subscription's agent to one node: wait for it.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
-            var running = nodes.Where(n => n.Services.GetRequiredService<IWolverineRuntime>().Agents.AllRunningAgentUris()
-                .Any(uri => uri.ToString().Contains($"/{DashboardChanges.SubscriptionName}/"))).ToList();
+            var running = nodes.Where(n => n.RunningAgents().Any(uri => uri.Contains($"/{DashboardChanges.SubscriptionName}/"))).ToList();
             if (running.Count == 1)
             {
                 var publisher = running[0];
-                output.WriteLine($"subscription runs on {publisher.Address}: " +
-                                 string.Join(", ", publisher.Services.GetRequiredService<IWolverineRuntime>().Agents.AllRunningAgentUris()));
+                output.WriteLine($"subscription runs on {publisher.Address}: {string.Join(", ", publisher.RunningAgents())}");
                 return (publisher, nodes.Single(n => n != publisher));
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("no single node runs the dashboard subscription: " + string.Join(" | ", nodes.Select(n =>
-                    string.Join(", ", n.Services.GetRequiredService<IWolverineRuntime>().Agents.AllRunningAgentUris()))));
+                throw new TimeoutException("no single node runs the dashboard subscription: " +
+                                           string.Join(" | ", nodes.Select(n => string.Join(", ", n.RunningAgents()))));
             await Task.Delay(250);
         }
     }

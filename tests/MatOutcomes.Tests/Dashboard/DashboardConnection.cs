@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using MatOutcomes.Platform.Dashboard.Computing;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,11 +23,13 @@ public sealed class DashboardConnection : IAsyncDisposable
     public HubConnection Hub { get; }
     public List<DashboardFigures> Received { get; } = [];
 
-    public static HubConnection Build(Uri address, string? token, bool reconnect = false, string? query = null)
+    public static HubConnection Build(Uri address, string? token, bool reconnect = false,
+        HttpTransportType transport = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(address, "hubs/dashboard" + query), o =>
+            .WithUrl(new Uri(address, "hubs/dashboard"), o =>
             {
+                o.Transports = transport;
                 if (token is not null) o.AccessTokenProvider = () => Task.FromResult<string?>(token);
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(
@@ -34,6 +37,8 @@ public sealed class DashboardConnection : IAsyncDisposable
         if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(500), .. Enumerable.Repeat(TimeSpan.FromSeconds(1), 60)]);
         return builder.Build();
     }
+
+    public static DashboardConnection Wrap(HubConnection hub) => new(hub);
 
     public static async Task<DashboardConnection> OpenAsync(Uri address, string token, bool reconnect = false)
     {

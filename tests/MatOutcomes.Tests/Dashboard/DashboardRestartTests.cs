@@ -43,7 +43,7 @@ public class DashboardRestartTests(Xunit.Abstractions.ITestOutputHelper output) 
         await Expect(state).ToHaveAttributeAsync("data-state", new System.Text.RegularExpressions.Regex("reconnecting|offline"));
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("dashboard-reconnecting.png") });
 
-        _platform = await KestrelPlatform.StartAsync(_database, port: port);
+        _platform = await KestrelPlatform.StartAsync(_database, port: port, waitForAgents: false);
         await Expect(state).ToHaveAttributeAsync("data-state", "live", new() { Timeout = 30_000 });
         var today = DateOnly.FromDateTime(DateTime.Now);
         await _platform.PushAsync(clinic, Episodes.Opened(today, 0, sessions: [(0, 6, 3)]));

@@ -3,12 +3,16 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using JasperFx.CommandLine;
 using MatOutcomes.Contracts.Sync;
+using MatOutcomes.Platform.Dashboard.Publishing;
+using MatOutcomes.Platform.Dashboard.Tracking;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Wolverine.Runtime;
 
 namespace MatOutcomes.Tests.Dashboard;
 
@@ -26,8 +30,34 @@ public sealed class KestrelPlatform : IAsyncDisposable
     public CapturedLog Log { get; }
     public IServiceProvider Services => _factory.Services;
 
-    public static Task<KestrelPlatform> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings = null,
-        int? port = null) => Task.Run(() =>
+    /// <param name="waitForAgents">Return only once Wolverine has given this node the outcome and
+    /// activity projections and the dashboard subscription (a lone node gets them all, a few
+    /// seconds after start), so timings do not include the start-up.</param>
+    public static async Task<KestrelPlatform> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings = null,
+        int? port = null, bool waitForAgents = true)
+    {
+        var platform = await Task.Run(() => Start(connectionString, settings, port));
+        if (waitForAgents) await platform.WaitForAgentsAsync(TimeSpan.FromSeconds(90));
+        return platform;
+    }
+
+    public static readonly string[] Agents = [OutcomesProjection.Name, ClinicActivityProjection.Name, DashboardChanges.SubscriptionName];
+
+    public IReadOnlyList<string> RunningAgents() =>
+        [.. Services.GetRequiredService<IWolverineRuntime>().Agents.AllRunningAgentUris().Select(u => u.ToString())];
+
+    public async Task WaitForAgentsAsync(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!Agents.All(agent => RunningAgents().Any(uri => uri.Contains($"/{agent}/"))))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Wolverine has not started {string.Join(", ", Agents)} here: {string.Join(", ", RunningAgents())}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static KestrelPlatform Start(string connectionString, IReadOnlyDictionary<string, string?>? settings, int? port)
     {
         JasperFxEnvironment.AutoStartHost = true;
         var log = new CapturedLog();
@@ -42,7 +72,7 @@ public sealed class KestrelPlatform : IAsyncDisposable
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, at));
         factory.StartServer();
         return new KestrelPlatform(factory, new Uri($"http://127.0.0.1:{at}/"), log);
-    });
+    }
 
     public static int FreePort()
     {

@@ -118,6 +118,20 @@ public sealed class DashboardMetrics
         _latency.Record(Math.Max(0, latencyMs));
     }
 
-    public void Connected() => _connections.Add(1);
-    public void Disconnected() => _connections.Add(-1);
+    private long _open;
+
+    /// <summary>Dashboard connections open on this node now.</summary>
+    public long Connections => Interlocked.Read(ref _open);
+
+    public void Connected()
+    {
+        Interlocked.Increment(ref _open);
+        _connections.Add(1);
+    }
+
+    public void Disconnected()
+    {
+        Interlocked.Decrement(ref _open);
+        _connections.Add(-1);
+    }
 }
