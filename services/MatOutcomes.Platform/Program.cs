@@ -1,6 +1,7 @@
 using JasperFx;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Gateway;
+using MatOutcomes.Platform.Dashboard;
 using MatOutcomes.Platform.Outcomes;
 using MatOutcomes.Platform.ServiceDefaults;
 using MatOutcomes.Platform.Storage;
@@ -14,6 +15,7 @@ builder.AddPlatformAuth();
 builder.AddEventStore();
 builder.AddOutcomes();
 builder.AddGateway();
+builder.AddDashboard();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -22,6 +24,7 @@ app.UseAuthorization();
 app.MapSync();
 app.MapOutcomes();
 app.MapGateway();
+app.MapDashboard();
 
 // `run` (the default) serves; `token`, `codegen`, `db-apply`, `projections` ... are JasperFx commands.
 return await app.RunJasperFxCommands(args);

@@ -1,0 +1,60 @@
+using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Dashboard.Computing;
+using MatOutcomes.Platform.Dashboard.Publishing;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+
+namespace MatOutcomes.Platform.Dashboard.Watching;
+
+/// <summary>What the server calls on a dashboard.</summary>
+public interface IDashboardClient
+{
+    Task Figures(DashboardFigures figures);
+}
+
+/// <summary>The live dashboard's SignalR hub. A manager token names the clinics it may watch; a
+/// connection joins a clinic's group only through <see cref="Watch"/>, which checks the token
+/// first and answers with the clinic's current figures, so a dashboard has them at once and
+/// updates follow.</summary>
+[Authorize(Policy = Viewer)]
+public sealed class DashboardHub(DashboardReader reader, DashboardMetrics metrics, ILogger<DashboardHub> log) : Hub<IDashboardClient>
+{
+    public const string Path = "/hubs/dashboard";
+    public const string Viewer = "dashboard-viewer";
+
+    public static string GroupFor(string clinic) => $"clinic:{clinic}";
+
+    /// <summary>The clinics the token names; an admin token names none and may watch any.</summary>
+    public IReadOnlyList<string> Clinics() =>
+        [.. Context.User!.FindAll(PlatformClaims.Clinic).Select(c => c.Value).Distinct().Order()];
+
+    public async Task<DashboardFigures> Watch(string clinicId)
+    {
+        if (clinicId is null || !ClinicIds.Pattern().IsMatch(clinicId))
+            throw new HubException("The clinic id is not valid: 3-40 lower-case letters, digits or '-'.");
+        var user = Context.User!;
+        if (!user.CanTouch(clinicId))
+        {
+            log.LogWarning("Dashboard connection {Connection} of {Subject} refused clinic {Clinic}",
+                Context.ConnectionId, user.FindFirst("sub")?.Value, clinicId);
+            throw new HubException($"This token may not watch clinic '{clinicId}'.");
+        }
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(clinicId), Context.ConnectionAborted);
+        return await reader.CurrentAsync(clinicId, Context.ConnectionAborted);
+    }
+
+    public Task Unwatch(string clinicId) =>
+        clinicId is null ? Task.CompletedTask : Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupFor(clinicId));
+
+    public override Task OnConnectedAsync()
+    {
+        metrics.Connected();
+        return base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        metrics.Disconnected();
+        return base.OnDisconnectedAsync(exception);
+    }
+}
