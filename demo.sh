@@ -18,13 +18,17 @@ start_platform
 read -r -a clinics <<<"$(clinic_ids "$CLINICS")"
 TOKEN=$(mint_token clinic simulator "${clinics[@]}")
 ADMIN=$(mint_token admin demo)
+MANAGER=$(mint_token manager demo "${clinics[@]}")
+RESEARCHER=$(mint_token researcher demo)
 
 dotnet "$simulator" --url "$URL" --token "$TOKEN" --watch-lag-token "$ADMIN" --clinics "$CLINICS" --episodes "$EPISODES" --seed "$SEED"
 
 episode=$(curl -fs -H "Authorization: Bearer $ADMIN" "$URL/api/clinics/clinic-01/events?limit=1" | grep -o '"episodeId":"[^"]*' | head -1 | cut -d'"' -f4)
 cat <<EOT
 
-Where to look (an admin token for these is in \$ADMIN below):
+Where to look (the tokens are printed below):
+  manager dashboard       $URL/dashboard?token=$MANAGER
+  researcher GraphQL IDE  $URL/graphql/ide?token=$RESEARCHER
   health                  $URL/health
   a clinic's event feed   curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/events?limit=5"
   one episode, projected  curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/episodes/$episode"
@@ -33,6 +37,8 @@ Where to look (an admin token for these is in \$ADMIN below):
   platform log            $log
 
 ADMIN=$ADMIN
+MANAGER=$MANAGER
+RESEARCHER=$RESEARCHER
 EOT
 
 if [[ "${1:-}" == "--exit" ]]; then exit 0; fi
