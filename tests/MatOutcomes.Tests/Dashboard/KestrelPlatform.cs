@@ -19,7 +19,7 @@ namespace MatOutcomes.Tests.Dashboard;
 /// <summary>The platform on Kestrel at a free 127.0.0.1 port: real sockets, so SignalR clients,
 /// the browser and a second host can reach it. Settings are configuration keys (e.g.
 /// <c>SignalR:Redis</c>).</summary>
-public sealed class KestrelPlatform : IAsyncDisposable
+public sealed class KestrelPlatform : IAsyncDisposable, IPlatform
 {
     private readonly WebApplicationFactory<Program> _factory;
 

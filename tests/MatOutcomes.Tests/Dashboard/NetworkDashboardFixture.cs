@@ -4,6 +4,7 @@ using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Simulator.Network;
 using MatOutcomes.Simulator.Sync;
+using MatOutcomes.Tests.Support;
 
 namespace MatOutcomes.Tests.Dashboard;
 
@@ -27,26 +28,10 @@ public class NetworkDashboardFixture : DashboardFixture
         await WaitForOutcomesAsync(TimeSpan.FromSeconds(90));
     }
 
-    public async Task<SyncReport> SimulateAsync(SimulatedNetwork network, CancellationToken cancellation = default)
-    {
-        using var client = Platform.Client(Platform.Token(Roles.Clinic, [.. network.Clinics.Select(c => c.Id)]));
-        var report = await new SyncRunner(_ => client, new SyncRunOptions { OnlineWindowDays = 7 }).RunAsync(network, cancellation: cancellation);
-        Assert.Empty(report.Refusals);
-        return report;
-    }
+    public Task<SyncReport> SimulateAsync(SimulatedNetwork network, CancellationToken cancellation = default) =>
+        new NetworkFixture.Pusher(Platform).PushAsync(network, cancellation);
 
-    public async Task WaitForOutcomesAsync(TimeSpan within)
-    {
-        using var client = Platform.Client(Platform.Token(Roles.Admin));
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var status = (await client.GetFromJsonAsync<ProjectionStatus>("api/projections/outcomes", ProtocolJson.Options))!;
-            if (status.LagEvents == 0 && status.OutcomesSequence > 0) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"outcome projection still behind: {status}");
-            await Task.Delay(200);
-        }
-    }
+    public Task WaitForOutcomesAsync(TimeSpan within) => new NetworkFixture.Pusher(Platform).WaitForOutcomesAsync(within);
 }
 
 public class BrowserFixture : NetworkDashboardFixture

@@ -34,13 +34,14 @@ public class NetworkFixture : PlatformFixture
     public Task<ProjectionStatus> WaitForOutcomesAsync(TimeSpan? within = null) => new Pusher(this).WaitForOutcomesAsync(within);
 
     /// <summary>Pushes networks into any platform host and waits for its projection.</summary>
-    public sealed class Pusher(PlatformFixture platform)
+    public sealed class Pusher(IPlatform platform)
     {
-        public async Task PushAsync(SimulatedNetwork network)
+        public async Task<SyncReport> PushAsync(SimulatedNetwork network, CancellationToken cancellation = default)
         {
             using var client = platform.Client(platform.Token(Roles.Clinic, [.. network.Clinics.Select(c => c.Id)]));
-            var report = await new SyncRunner(_ => client, new SyncRunOptions { OnlineWindowDays = 7 }).RunAsync(network);
+            var report = await new SyncRunner(_ => client, new SyncRunOptions { OnlineWindowDays = 7 }).RunAsync(network, cancellation: cancellation);
             Assert.Empty(report.Refusals);
+            return report;
         }
 
         /// <summary>Waits (generously) until the outcome read models include every stored event.</summary>
@@ -50,7 +51,7 @@ public class NetworkFixture : PlatformFixture
             var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
             while (true)
             {
-                var status = (await client.GetFromJsonAsync<ProjectionStatus>("/api/projections/outcomes", ProtocolJson.Options))!;
+                var status = (await client.GetFromJsonAsync<ProjectionStatus>("api/projections/outcomes", ProtocolJson.Options))!;
                 if (status.LagEvents == 0 && status.OutcomesSequence > 0) return status;
                 if (DateTime.UtcNow > deadline)
                     throw new TimeoutException($"outcome projection still behind: {status}\n{string.Join("\n", platform.Log.Lines.TakeLast(10))}");

@@ -14,7 +14,7 @@ namespace MatOutcomes.Tests.Support;
 /// <summary>One platform host (real HTTP pipeline through Alba, real PostgreSQL) per test class.
 /// Tests isolate by using fresh clinic and episode ids, never by wiping: a failing test leaves
 /// its data behind to inspect.</summary>
-public class PlatformFixture : IAsyncLifetime
+public class PlatformFixture : IAsyncLifetime, IPlatform
 {
     public IAlbaHost Host { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
