@@ -36,6 +36,7 @@ clinics=()
 for i in $(seq 1 "$CLINICS"); do clinics+=("$(printf 'clinic-%02d' "$i")"); done
 TOKEN=$(dotnet "$platform" token --role clinic --subject simulator --clinic "${clinics[@]}" --contentRoot "$bin" | tail -n 1)
 ADMIN=$(dotnet "$platform" token --role admin --subject demo --contentRoot "$bin" | tail -n 1)
+MANAGER=$(dotnet "$platform" token --role manager --subject demo --clinic "${clinics[@]:0:2}" --contentRoot "$bin" | tail -n 1)
 
 dotnet "$simulator" --url "$URL" --token "$TOKEN" --clinics "$CLINICS" --episodes "$EPISODES" --seed "$SEED"
 
@@ -44,6 +45,7 @@ cat <<EOT
 
 Where to look (an admin token for these is in \$ADMIN below):
   health                  $URL/health
+  live manager dashboard  $URL/dashboard?token=$MANAGER
   a clinic's event feed   curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/events?limit=5"
   one episode, projected  curl -H "Authorization: Bearer \$ADMIN" "$URL/api/clinics/clinic-01/episodes/$episode"
   platform log            $log
