@@ -8,6 +8,7 @@ using MatOutcomes.Platform.Dashboard.Publishing;
 using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Dashboard.Viewing;
 using MatOutcomes.Platform.Dashboard.Watching;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using StackExchange.Redis;
 
@@ -40,6 +41,8 @@ public static class DashboardModule
             options.Schema.For<ClinicTrajectory>().SingleTenanted();
             options.Schema.For<ActivityEpisode>().SingleTenanted();
             options.Projections.Subscribe(services.GetRequiredService<DashboardChanges>());
+            // An update reads only the changed clinics' outcome cells.
+            options.Schema.For<OutcomeCell>().Index(c => c.Key.Clinic);
         });
 
         var signalR = builder.Services.AddSignalR()

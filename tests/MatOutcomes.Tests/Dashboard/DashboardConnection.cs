@@ -24,12 +24,14 @@ public sealed class DashboardConnection : IAsyncDisposable
     public List<DashboardFigures> Received { get; } = [];
 
     public static HubConnection Build(Uri address, string? token, bool reconnect = false,
-        HttpTransportType transport = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling)
+        HttpTransportType transport = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling,
+        bool skipNegotiation = false)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(address, "hubs/dashboard"), o =>
             {
                 o.Transports = transport;
+                o.SkipNegotiation = skipNegotiation;
                 if (token is not null) o.AccessTokenProvider = () => Task.FromResult<string?>(token);
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(

@@ -45,6 +45,20 @@ public class DashboardLatencyTests(ITestOutputHelper output) : IAsyncLifetime
                 .observe(element, { childList: true, characterData: true, subtree: true });
         }");
 
+        // The server's side of the same probes: event commit to send, and its two parts.
+        var server = new Dictionary<string, List<double>>();
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == Platform.ServiceDefaults.PlatformTelemetry.Name && instrument.Name.StartsWith("matoutcomes.dashboard."))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            lock (server) (server.TryGetValue(instrument.Name, out var list) ? list : server[instrument.Name] = []).Add(value);
+        });
+        meters.Start();
+
         using var load = new CancellationTokenSource();
         var simulated = Task.Run(() => SimulateUntilCancelledAsync(load.Token));
         var latencies = new List<double>();
@@ -67,6 +81,10 @@ public class DashboardLatencyTests(ITestOutputHelper output) : IAsyncLifetime
             await load.CancelAsync();
         }
         var (events, episodes) = await simulated;
+        meters.Dispose();
+        object Server(string name) => server.TryGetValue($"matoutcomes.dashboard.{name}", out var values) && values.Count > 0
+            ? new { rounds = values.Count, p50Ms = Math.Round(Measurements.Percentile(values, 50)), p99Ms = Math.Round(Measurements.Percentile(values, 99)) }
+            : new { rounds = 0, p50Ms = 0.0, p99Ms = 0.0 };
 
         var figures = new
         {
@@ -78,6 +96,10 @@ public class DashboardLatencyTests(ITestOutputHelper output) : IAsyncLifetime
             minMs = latencies.Min(),
             simulatedEventsDuringProbes = events,
             simulatedEpisodes = episodes,
+            serverCommitToSend = Server("push_latency"),
+            serverWaitForReadModels = Server("read_model_wait"),
+            serverReadComputeSend = Server("round_duration"),
+            loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
         };
         output.WriteLine(System.Text.Json.JsonSerializer.Serialize(figures));
         output.WriteLine(Measurements.Save("dashboard-push-latency", figures));

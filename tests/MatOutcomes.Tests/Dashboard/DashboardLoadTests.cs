@@ -22,6 +22,14 @@ public class DashboardLoadTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync() =>
         _platform = await KestrelPlatform.StartAsync(await TestCluster.NewDatabaseAsync(nameof(DashboardLoadTests)));
 
+    /// <summary>A long run shows where it is in measurements/dashboard-connections.log.</summary>
+    private static void Progress(string line)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "measurements");
+        Directory.CreateDirectory(directory);
+        File.AppendAllText(Path.Combine(directory, "dashboard-connections.log"), $"{DateTime.Now:HH:mm:ss} {line}\n");
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var batch in _connections.Chunk(200)) await Task.WhenAll(batch.Select(c => c.DisposeAsync().AsTask()));
@@ -46,14 +54,17 @@ public class DashboardLoadTests(ITestOutputHelper output) : IAsyncLifetime
             await gate.WaitAsync();
             try
             {
-                var hub = DashboardConnection.Build(_platform.Address, token, transport: HttpTransportType.WebSockets);
+                // Straight to the WebSocket: the load is in the connections held, not in negotiate requests.
+                var hub = DashboardConnection.Build(_platform.Address, token, transport: HttpTransportType.WebSockets, skipNegotiation: true);
                 var connection = DashboardConnection.Wrap(hub);
-                await hub.StartAsync();
-                await connection.WatchAsync(clinics[i % clinics.Length]);
+                lock (watched) _connections.Add(connection);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await hub.StartAsync(timeout.Token);
+                await connection.WatchAsync(clinics[i % clinics.Length]).WaitAsync(timeout.Token);
                 lock (watched)
                 {
-                    _connections.Add(connection);
                     watched[connection] = clinics[i % clinics.Length];
+                    if (watched.Count % 500 == 0) Progress($"{watched.Count} connected after {connecting.Elapsed.TotalSeconds:F1} s");
                 }
             }
             finally
@@ -65,6 +76,7 @@ public class DashboardLoadTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(wanted, metrics.Connections);
         var memoryAfter = Process.GetCurrentProcess().WorkingSet64;
 
+        Progress($"all {wanted} connected; server holds {metrics.Connections}");
         var today = DateOnly.FromDateTime(DateTime.Now);
         await Task.WhenAll(clinics.Select(c => _platform.PushAsync(c, Episodes.Opened(today, 0, sessions: [(0, 6, 4)]))));
         var fanningOut = Stopwatch.StartNew();
@@ -74,6 +86,7 @@ public class DashboardLoadTests(ITestOutputHelper output) : IAsyncLifetime
             return fanningOut.Elapsed.TotalMilliseconds;
         }));
 
+        Progress("every connection got its update");
         var figures = new
         {
             connections = wanted,

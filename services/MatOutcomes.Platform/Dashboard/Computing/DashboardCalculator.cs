@@ -4,13 +4,19 @@ using MatOutcomes.Platform.Outcomes.Studying;
 
 namespace MatOutcomes.Platform.Dashboard.Computing;
 
-/// <summary>The read models a dashboard is computed from, read together.</summary>
-public sealed record NetworkView(
+/// <summary>What the network-wide comparisons are computed from: every outcome cell and every
+/// clinic's pain curve. Costs O(cells) to read, so it is refreshed every few seconds, not per update.</summary>
+public sealed record NetworkView(IReadOnlyList<OutcomeCell> Cells, IReadOnlyList<ClinicTrajectory> Trajectories, DateTimeOffset ReadAt);
+
+/// <summary>One clinic's own read models, read fresh for each update: its cells (with the event
+/// sequence they include), its pain curve, its sessions per day, and the projection's lag.</summary>
+public sealed record ClinicView(
+    string Clinic,
     IReadOnlyList<OutcomeCell> Cells,
     long Sequence,
-    IReadOnlyList<ClinicTrajectory> Trajectories,
-    ProjectionStatus Lag,
-    DateTimeOffset ReadAt);
+    ClinicTrajectory? Trajectory,
+    IReadOnlyDictionary<DateOnly, int> SessionsByDay,
+    ProjectionStatus Lag);
 
 /// <summary>Sufficient statistics of one group of episodes for the dashboard's three outcomes.</summary>
 internal sealed record GroupSums(long Patients, Moments Relief, Moments Change, long Responders)
@@ -44,42 +50,35 @@ internal sealed record GroupSums(long Patients, Moments Relief, Moments Change, 
     }
 }
 
-/// <summary>Turns a network view into one clinic's dashboard. Pure: the same view, days and clock
-/// give the same figures. The network-wide parts (group sums, benchmark model, pain curve) are
-/// computed once per view and shared by every clinic.</summary>
+/// <summary>Turns a clinic's own read models, beside the network's, into its dashboard. Pure: the
+/// same views and clock give the same figures. The network-wide parts (group sums, benchmark
+/// model, pain curve) are computed once per network view and shared by every clinic.</summary>
 public sealed class DashboardCalculator
 {
     /// <summary>All episodes, in care and discharged; early below 12 weeks; responder at 2 points and 30%.</summary>
     private static readonly StudyQuery Rule = new() { IncludeActive = true };
 
     private readonly int _k;
-    private readonly Dictionary<string, List<OutcomeCell>> _cellsByClinic;
-    private readonly Dictionary<string, (GroupSums Early, GroupSums Chronic)> _groups;
     private readonly GroupSums _networkEarly;
     private readonly GroupSums _networkChronic;
     private readonly HashSet<string> _benchmarked;
     private readonly AdjustedModel? _model;
     private readonly Moments[] _networkPain;
-    private readonly Dictionary<string, ClinicTrajectory> _trajectories;
 
     public DashboardCalculator(NetworkView view, int k)
     {
         View = view;
         _k = k;
-        _cellsByClinic = view.Cells.GroupBy(c => c.Key.Clinic).ToDictionary(g => g.Key, g => g.ToList());
-        _groups = _cellsByClinic.ToDictionary(g => g.Key, g => (
-            GroupSums.Of(g.Value.Where(c => Rule.IsEarly(c.Key)), Rule),
-            GroupSums.Of(g.Value.Where(c => !Rule.IsEarly(c.Key)), Rule)));
-        _networkEarly = GroupSums.Network(_groups.Values.Select(g => g.Early), k);
-        _networkChronic = GroupSums.Network(_groups.Values.Select(g => g.Chronic), k);
+        var groups = view.Cells.GroupBy(c => c.Key.Clinic).ToDictionary(g => g.Key, g => Groups(g.ToList()));
+        _networkEarly = GroupSums.Network(groups.Values.Select(g => g.Early), k);
+        _networkChronic = GroupSums.Network(groups.Values.Select(g => g.Chronic), k);
 
         // The benchmark model is fitted on the clinics whose own benchmark could be shown, for the
         // same reason the network sums leave small clinics out.
-        _benchmarked = _groups.Where(g => (g.Value.Early + g.Value.Chronic).Change.N >= k).Select(g => g.Key).ToHashSet();
+        _benchmarked = groups.Where(g => (g.Value.Early + g.Value.Chronic).Change.N >= k).Select(g => g.Key).ToHashSet();
         var fitted = view.Cells.Where(c => _benchmarked.Contains(c.Key.Clinic)).ToList();
         _model = fitted.Count == 0 ? null : AdjustedModel.Fit(fitted, Rule.IsEarly, (baseline, latest) => baseline - latest);
 
-        _trajectories = view.Trajectories.ToDictionary(t => t.Id);
         _networkPain = Enumerable.Range(0, ActivityContribution.Points)
             .Select(p => view.Trajectories.Select(t => At(t, p)).Where(m => m.N >= k).Aggregate(Moments.Zero, (a, b) => a + b))
             .ToArray();
@@ -87,26 +86,28 @@ public sealed class DashboardCalculator
 
     public NetworkView View { get; }
 
-    public DashboardFigures For(string clinic, IReadOnlyDictionary<DateOnly, int> sessionsByDay, DateOnly today,
-        DateTimeOffset now, int recentDays)
+    private static (GroupSums Early, GroupSums Chronic) Groups(IReadOnlyCollection<OutcomeCell> cells) => (
+        GroupSums.Of(cells.Where(c => Rule.IsEarly(c.Key)), Rule),
+        GroupSums.Of(cells.Where(c => !Rule.IsEarly(c.Key)), Rule));
+
+    public DashboardFigures For(ClinicView clinic, DateOnly today, DateTimeOffset now, int recentDays)
     {
-        var cells = _cellsByClinic.GetValueOrDefault(clinic) ?? [];
-        var (early, chronic) = _groups.GetValueOrDefault(clinic, (GroupSums.Zero, GroupSums.Zero));
+        var (early, chronic) = Groups(clinic.Cells);
         var (clinicEarly, clinicChronic) = Split(early, chronic);
-        var active = cells.Where(c => !c.Key.Completed).ToList();
+        var active = clinic.Cells.Where(c => !c.Key.Completed).ToList();
 
         return new DashboardFigures(
-            clinic, now, View.Sequence, _k,
-            Activity(sessionsByDay, today, active.Sum(c => c.Episodes), recentDays),
+            clinic.Clinic, now, clinic.Sequence, _k,
+            Activity(clinic.SessionsByDay, today, active.Sum(c => c.Episodes), recentDays),
             Outcomes(early + chronic),
             Mix(active.Where(c => Rule.IsEarly(c.Key)).Sum(c => c.Episodes), active.Where(c => !Rule.IsEarly(c.Key)).Sum(c => c.Episodes)),
-            BenchmarkOf(clinic, cells),
-            Pain(clinic),
+            BenchmarkOf((early + chronic).Change.N, clinic.Cells),
+            Pain(clinic.Trajectory),
             [
                 new CohortFigures("early", clinicEarly, Outcomes(_networkEarly)),
                 new CohortFigures("chronic", clinicChronic, Outcomes(_networkChronic)),
             ],
-            View.Lag);
+            clinic.Lag);
     }
 
     private static ActivityFigures Activity(IReadOnlyDictionary<DateOnly, int> sessionsByDay, DateOnly today, int activeEpisodes, int recentDays)
@@ -141,10 +142,10 @@ public sealed class DashboardCalculator
     private CaseMix Mix(long early, long chronic) =>
         (early == 0 || early >= _k) && (chronic == 0 || chronic >= _k) ? new(early, chronic, false) : new(null, null, true);
 
-    private Benchmark BenchmarkOf(string clinic, IReadOnlyCollection<OutcomeCell> cells)
+    private Benchmark BenchmarkOf(long scored, IReadOnlyCollection<OutcomeCell> cells)
     {
         // One clinic alone is its own expectation: nothing to compare with yet.
-        if (_model is not { Fitted: true } || !_benchmarked.Contains(clinic) || _benchmarked.Count < 2)
+        if (_model is not { Fitted: true } || scored < _k || _benchmarked.Count < 2)
             return new Benchmark(Figure.Withheld, null, null, _benchmarked.Count);
         var b = _model.Benchmarks(cells, _k, suppressed: false).Single();
         return b.Suppressed
@@ -152,13 +153,9 @@ public sealed class DashboardCalculator
             : new Benchmark(new Figure(b.ObservedMinusExpected, b.Lower, b.Upper, b.N, false), b.Observed, b.Expected, _benchmarked.Count);
     }
 
-    private IReadOnlyList<PainPoint> Pain(string clinic)
-    {
-        var own = _trajectories.GetValueOrDefault(clinic);
-        return Enumerable.Range(0, ActivityContribution.Points)
+    private IReadOnlyList<PainPoint> Pain(ClinicTrajectory? own) => Enumerable.Range(0, ActivityContribution.Points)
             .Select(p => new PainPoint(p, p == 0 ? "Intake" : $"S{p}", Mean(own is null ? Moments.Zero : At(own, p)), Mean(_networkPain[p])))
             .ToList();
-    }
 
     private static Moments At(ClinicTrajectory trajectory, int point) =>
         point < trajectory.Points.Count ? trajectory.Points[point] : Moments.Zero;

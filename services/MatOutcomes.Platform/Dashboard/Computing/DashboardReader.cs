@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using Marten;
 using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Outcomes.Projecting;
@@ -16,74 +17,98 @@ public sealed class DashboardOptions
     /// <summary>At most one update per clinic per interval, however many sessions arrive.</summary>
     public TimeSpan CoalesceInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How old a network view may be when a dashboard connects; connecting dashboards share it.</summary>
+    /// <summary>How old a clinic's figures may be when a dashboard connects; connecting dashboards share them.</summary>
     public TimeSpan MaxViewAge { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How old the network-wide comparisons may be. They are read from every outcome cell,
+    /// so they are refreshed on this interval rather than for every update.</summary>
+    public TimeSpan NetworkRefresh { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Days of sessions the activity chart shows, ending today.</summary>
     public int RecentDays { get; set; } = 14;
 }
 
-/// <summary>Reads what the dashboards are computed from. The network part (every outcome cell,
-/// every clinic's pain curve, the projection's lag) is read once and shared by all clinics and
-/// connections for <see cref="DashboardOptions.MaxViewAge"/>, so a thousand dashboards connecting
-/// at once cost one read, not a thousand.</summary>
-public sealed class DashboardReader(IDocumentStore store, StudyReader studies, ProjectionLag lag,
+/// <summary>Reads what the dashboards are computed from. A clinic's own read models are read
+/// fresh for every update (a few cells, a curve, a fortnight of days). The network-wide part (every
+/// outcome cell, which grows with the network) is read at most every
+/// <see cref="DashboardOptions.NetworkRefresh"/> and shared by all clinics: the network moves
+/// slowly, and an update then costs O(the clinic's cells), not O(all cells). Dashboards connecting
+/// at once share one read per clinic.</summary>
+public sealed class DashboardReader(IDocumentStore store, ProjectionLag lag,
     IOptions<PrivacyOptions> privacy, IOptions<DashboardOptions> options, TimeProvider clock)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ConcurrentDictionary<string, (DashboardCalculator From, DashboardFigures Figures)> _figures = new();
-    private volatile DashboardCalculator? _current;
+    private volatile DashboardCalculator? _network;
+    private readonly ConcurrentDictionary<string, DashboardFigures> _recent = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<DashboardFigures>>> _reading = new();
     private readonly TimeZoneInfo _zone = options.Value.TimeZone is { Length: > 0 } id ? TimeZoneInfo.FindSystemTimeZoneById(id) : TimeZoneInfo.Local;
 
     public DateOnly Today() => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), _zone).DateTime);
 
-    /// <summary>One clinic's figures from a view at most <see cref="DashboardOptions.MaxViewAge"/> old.</summary>
+    /// <summary>One clinic's figures, at most <see cref="DashboardOptions.MaxViewAge"/> old.</summary>
     public async Task<DashboardFigures> CurrentAsync(string clinic, CancellationToken cancellation)
     {
-        var calculator = await ViewAsync(clock.GetUtcNow() - options.Value.MaxViewAge, cancellation);
-        if (_figures.TryGetValue(clinic, out var cached) && cached.From == calculator) return cached.Figures;
-        var figures = (await ComputeAsync(calculator, [clinic], cancellation))[0];
-        _figures[clinic] = (calculator, figures);
-        return figures;
+        if (_recent.TryGetValue(clinic, out var recent) && recent.ComputedAt >= clock.GetUtcNow() - options.Value.MaxViewAge)
+            return recent;
+        var reading = _reading.GetOrAdd(clinic, c => new Lazy<Task<DashboardFigures>>(async () =>
+        {
+            try
+            {
+                return (await FreshAsync([c], CancellationToken.None))[0];
+            }
+            finally
+            {
+                _reading.TryRemove(c, out _);
+            }
+        }));
+        return await reading.Value.WaitAsync(cancellation);
     }
 
-    /// <summary>Figures for several clinics from a view read after <paramref name="readAfter"/>:
-    /// the publisher passes the moment the projections were seen past the changes it announces.</summary>
-    public async Task<IReadOnlyList<DashboardFigures>> FreshAsync(IReadOnlyCollection<string> clinics, DateTimeOffset readAfter,
-        CancellationToken cancellation)
+    /// <summary>Figures for several clinics from their read models as they are now: the publisher
+    /// calls it once the projections include the changes it announces.</summary>
+    public async Task<IReadOnlyList<DashboardFigures>> FreshAsync(IReadOnlyCollection<string> clinics, CancellationToken cancellation)
     {
-        var calculator = await ViewAsync(readAfter, cancellation);
-        var figures = await ComputeAsync(calculator, clinics, cancellation);
-        foreach (var f in figures) _figures[f.Clinic] = (calculator, f);
-        return figures;
-    }
-
-    private async Task<IReadOnlyList<DashboardFigures>> ComputeAsync(DashboardCalculator calculator, IReadOnlyCollection<string> clinics,
-        CancellationToken cancellation)
-    {
+        var network = await NetworkAsync(cancellation);
+        var views = await ClinicViewsAsync(clinics, cancellation);
         var today = Today();
-        var recent = options.Value.RecentDays;
-        var ids = clinics.SelectMany(c => Enumerable.Range(0, recent).Select(i => ClinicDay.IdFor(c, today.AddDays(-i)))).ToArray();
-        await using var session = store.QuerySession();
-        var days = (await session.LoadManyAsync<ClinicDay>(cancellation, ids)).ToLookup(d => d.Clinic);
         var now = clock.GetUtcNow();
-        return clinics.Select(c => calculator.For(c, days[c].ToDictionary(d => d.Date, d => d.Sessions), today, now, recent)).ToList();
+        var figures = views.Select(v => network.For(v, today, now, options.Value.RecentDays)).ToList();
+        foreach (var f in figures) _recent[f.Clinic] = f;
+        return figures;
     }
 
-    private async Task<DashboardCalculator> ViewAsync(DateTimeOffset readAfter, CancellationToken cancellation)
+    private async Task<IReadOnlyList<ClinicView>> ClinicViewsAsync(IReadOnlyCollection<string> clinics, CancellationToken cancellation)
     {
-        if (_current is { } current && current.View.ReadAt >= readAfter) return current;
+        var ids = clinics.ToArray();
+        var today = Today();
+        var dayIds = ids.SelectMany(c => Enumerable.Range(0, options.Value.RecentDays).Select(i => ClinicDay.IdFor(c, today.AddDays(-i)))).ToArray();
+
+        // The cells and the sequence they include, in one snapshot, so the sequence stated is exact.
+        await using var session = store.LightweightSession(IsolationLevel.RepeatableRead);
+        await session.BeginTransactionAsync(cancellation);
+        var cells = (await session.Query<OutcomeCell>().Where(c => c.Key.Clinic.IsOneOf(ids)).ToListAsync(cancellation)).ToLookup(c => c.Key.Clinic);
+        var sequence = await OutcomesProjection.SequenceAsync(session, cancellation);
+        var trajectories = (await session.LoadManyAsync<ClinicTrajectory>(cancellation, ids)).ToDictionary(t => t.Id);
+        var days = (await session.LoadManyAsync<ClinicDay>(cancellation, dayIds)).ToLookup(d => d.Clinic);
+        var status = await lag.ReadAsync(cancellation);
+
+        return ids.Select(c => new ClinicView(c, [.. cells[c]], sequence, trajectories.GetValueOrDefault(c),
+            days[c].ToDictionary(d => d.Date, d => d.Sessions), status)).ToList();
+    }
+
+    private async Task<DashboardCalculator> NetworkAsync(CancellationToken cancellation)
+    {
+        var readAfter = clock.GetUtcNow() - options.Value.NetworkRefresh;
+        if (_network is { } current && current.View.ReadAt >= readAfter) return current;
         await _gate.WaitAsync(cancellation);
         try
         {
-            if (_current is { } again && again.View.ReadAt >= readAfter) return again;
+            if (_network is { } again && again.View.ReadAt >= readAfter) return again;
             var readAt = clock.GetUtcNow();
-            var (cells, sequence) = await studies.CurrentAsync(cancellation);
             await using var session = store.QuerySession();
+            var cells = await session.Query<OutcomeCell>().ToListAsync(cancellation);
             var trajectories = await session.Query<ClinicTrajectory>().ToListAsync(cancellation);
-            var status = await lag.ReadAsync(cancellation);
-            return _current = new DashboardCalculator(new NetworkView(cells, sequence, trajectories.ToList(), status, readAt),
-                privacy.Value.K);
+            return _network = new DashboardCalculator(new NetworkView([.. cells], [.. trajectories], readAt), privacy.Value.K);
         }
         finally
         {

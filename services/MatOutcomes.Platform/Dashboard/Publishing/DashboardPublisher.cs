@@ -64,13 +64,17 @@ public sealed class DashboardPublisher(
         using var activity = PlatformTelemetry.Source.StartActivity("dashboard.publish");
         activity?.SetTag("matoutcomes.clinics", changes.Count);
         var through = changes.Max(c => c.Sequence);
+        var started = clock.GetUtcNow();
         if (!await CaughtUpAsync(through, cancellation))
             log.LogWarning("Read models still behind event {Sequence} after {Wait}; publishing what they hold", through, LongestWait);
+        var caughtUp = clock.GetUtcNow();
 
-        var figures = await reader.FreshAsync(changes.Select(c => c.Clinic).ToList(), clock.GetUtcNow(), cancellation);
+        var figures = await reader.FreshAsync(changes.Select(c => c.Clinic).ToList(), cancellation);
         await Task.WhenAll(figures.Select(f => hub.Clients.Group(DashboardHub.GroupFor(f.Clinic)).Figures(f)));
 
         var sent = clock.GetUtcNow();
+        metrics.Round((caughtUp - started).TotalMilliseconds, (sent - caughtUp).TotalMilliseconds);
+        activity?.SetTag("matoutcomes.read_model_wait_ms", (caughtUp - started).TotalMilliseconds);
         foreach (var change in changes) metrics.Published((sent - change.FirstCommitted).TotalMilliseconds);
     }
 
@@ -104,6 +108,19 @@ public sealed class DashboardMetrics
             "From an event's commit to the dashboard update that includes it leaving the server");
         _updates = telemetry.Meter.CreateCounter<long>("matoutcomes.dashboard.updates", "{message}", "Dashboard updates sent (one per clinic per round)");
         _connections = telemetry.Meter.CreateUpDownCounter<long>("matoutcomes.dashboard.connections", "{connection}", "Dashboard connections open on this node");
+        _wait = telemetry.Meter.CreateHistogram<double>("matoutcomes.dashboard.read_model_wait", "ms",
+            "How long a publishing round waited for the read models to include the changes it announces");
+        _compute = telemetry.Meter.CreateHistogram<double>("matoutcomes.dashboard.round_duration", "ms",
+            "Reading, computing and sending the changed clinics' figures, once the read models caught up");
+    }
+
+    private readonly System.Diagnostics.Metrics.Histogram<double> _wait;
+    private readonly System.Diagnostics.Metrics.Histogram<double> _compute;
+
+    public void Round(double waitedMs, double computedMs)
+    {
+        _wait.Record(waitedMs);
+        _compute.Record(computedMs);
     }
 
     private long _updatesSent;
