@@ -69,13 +69,26 @@ public sealed class DashboardPublisher(
             log.LogWarning("Read models still behind event {Sequence} after {Wait}; publishing what they hold", through, LongestWait);
         var caughtUp = clock.GetUtcNow();
 
-        var figures = await reader.FreshAsync(changes.Select(c => c.Clinic).ToList(), cancellation);
+        var figures = (await reader.FreshAsync(changes.Select(c => c.Clinic).ToList(), cancellation))
+            .Where(ChangedSinceLastSent).ToList();
         await Task.WhenAll(figures.Select(f => hub.Clients.Group(DashboardHub.GroupFor(f.Clinic)).Figures(f)));
 
         var sent = clock.GetUtcNow();
         metrics.Round((caughtUp - started).TotalMilliseconds, (sent - caughtUp).TotalMilliseconds);
         activity?.SetTag("matoutcomes.read_model_wait_ms", (caughtUp - started).TotalMilliseconds);
         foreach (var change in changes) metrics.Published((sent - change.FirstCommitted).TotalMilliseconds);
+    }
+
+    // The subscription can announce the tail of a burst after the read models already showed it:
+    // a round whose figures equal what the clinic's dashboards last got sends nothing.
+    private readonly Dictionary<string, string> _lastSent = [];
+
+    private bool ChangedSinceLastSent(DashboardFigures figures)
+    {
+        var content = System.Text.Json.JsonSerializer.Serialize(figures with { ComputedAt = default });
+        if (_lastSent.GetValueOrDefault(figures.Clinic) == content) return false;
+        _lastSent[figures.Clinic] = content;
+        return true;
     }
 
     private async Task<bool> CaughtUpAsync(long sequence, CancellationToken cancellation)
