@@ -4,6 +4,8 @@ using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.ServiceDefaults;
+using Npgsql;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Marten;
@@ -19,6 +21,13 @@ public static class EventStoreExtensions
     public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PostgresServer>();
+        builder.Services.AddHealthChecks()
+            // A short connect and command timeout: readiness must answer quickly when the database is gone.
+            .AddNpgSql(services => new NpgsqlConnectionStringBuilder(services.GetRequiredService<PostgresServer>().ConnectionString)
+                {
+                    Timeout = 2, CommandTimeout = 2, Pooling = false,
+                }.ConnectionString, name: "database", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<ProjectionHealth>("projections", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3));
 
         builder.Services.AddMarten(services =>
             {
