@@ -59,8 +59,8 @@ public static class EventStoreExtensions
                 return options;
             })
             .UseLightweightSessions()
-            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection
-            // (HotCold fails with the unpatched DistributedLock this repository must use).
+            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection:
+            // it spreads them over the nodes, where HotCold puts them all on one (README, Storage).
             .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true)
             .ApplyAllDatabaseChangesOnStartup();
 
