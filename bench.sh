@@ -16,6 +16,8 @@ scratch=$(mktemp -d -t matoutcomes-bench.XXXX)
 chmod 755 "$scratch" # PostgreSQL runs as the postgres user and must reach its folder
 Postgres__DataDirectory=$scratch/pg
 
+source infra/prerequisites.sh
+require postgres npm curl bc
 source infra/platform.sh
 build_platform
 start_platform

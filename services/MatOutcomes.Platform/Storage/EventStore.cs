@@ -3,6 +3,8 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
+using MatOutcomes.Platform.ServiceDefaults;
+using Npgsql;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Marten;
@@ -18,6 +20,13 @@ public static class EventStoreExtensions
     public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PostgresServer>();
+        builder.Services.AddHealthChecks()
+            // A short connect and command timeout: readiness must answer quickly when the database is gone.
+            .AddNpgSql(services => new NpgsqlConnectionStringBuilder(services.GetRequiredService<PostgresServer>().ConnectionString)
+                {
+                    Timeout = 2, CommandTimeout = 2, Pooling = false,
+                }.ConnectionString, name: "database", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<ProjectionHealth>("projections", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3));
 
         builder.Services.AddMarten(services =>
             {
@@ -41,8 +50,8 @@ public static class EventStoreExtensions
                 return options;
             })
             .UseLightweightSessions()
-            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection
-            // (HotCold fails with the unpatched DistributedLock this repository must use).
+            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection:
+            // it spreads them over the nodes, where HotCold puts them all on one (README, Storage).
             .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true)
             .ApplyAllDatabaseChangesOnStartup();
 
