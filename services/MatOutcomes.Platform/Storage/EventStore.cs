@@ -31,22 +31,7 @@ public static class EventStoreExtensions
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(services.GetRequiredService<PostgresServer>().ConnectionString);
-                options.DatabaseSchemaName = Schema;
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-
-                options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
-                options.Policies.AllDocumentsAreMultiTenanted();
-                options.Events.StreamIdentity = StreamIdentity.AsGuid;
-                // Rich mode assigns versions and sequences before the insert, so a push knows
-                // exactly which positions it took; client event ids are unique store-wide.
-                options.Events.AppendMode = EventAppendMode.Rich;
-                options.Events.EnableUniqueIndexOnEventId = true;
-                foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
-
-                options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
-                options.Schema.For<Episode>().Identity(e => e.Id);
-
+                ConfigureEvents(options, services.GetRequiredService<PostgresServer>().ConnectionString);
                 return options;
             })
             .UseLightweightSessions()
@@ -63,5 +48,27 @@ public static class EventStoreExtensions
             options.Policies.AutoApplyTransactions();
         });
         return builder;
+    }
+
+    /// <summary>The event store itself: schema, tenancy, event types and the inline episode read
+    /// model. Shared with the benchmark's loader, which appends through Marten exactly as the
+    /// platform stores events.</summary>
+    public static void ConfigureEvents(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
+        options.Policies.AllDocumentsAreMultiTenanted();
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Rich mode assigns versions and sequences before the insert, so a push knows
+        // exactly which positions it took; client event ids are unique per clinic.
+        options.Events.AppendMode = EventAppendMode.Rich;
+        options.Events.EnableUniqueIndexOnEventId = true;
+        foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
+
+        options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<Episode>().Identity(e => e.Id);
     }
 }
