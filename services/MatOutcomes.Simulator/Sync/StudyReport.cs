@@ -56,7 +56,7 @@ public static class StudyReport
         Suppressed(e) ? "suppressed" : $"{F(e, "proportion", "P0")} [{F(e, "lower", "P0")}, {F(e, "upper", "P0")}]";
 
     private static string Median(JsonElement e) =>
-        Suppressed(e) ? "suppressed" : $"{F(e, "medianSessions", "F0")} [{F(e, "medianLower", "F0")}, {F(e, "medianUpper", "F0")}]";
+        Suppressed(e) ? "suppressed" : $"{F(e, "medianSessions", "F1")} [{F(e, "medianLower", "F1")}, {F(e, "medianUpper", "F1")}]";
 
     private static string Interval(JsonElement e) =>
         Suppressed(e) ? "suppressed" : $"{F(e, "estimate")} [{F(e, "lower")}, {F(e, "upper")}]";

@@ -4,7 +4,7 @@ namespace MatOutcomes.Tests.Gateway;
 public static class Fragments
 {
     public const string Curve = """
-        fragment Curve on SurvivalEstimate { n events medianSessions medianLower medianUpper suppressed
+        fragment Curve on SurvivalEstimate { n events medianSessions medianLower medianUpper medianSessionsStep suppressed
           curve { sessions atRisk events censored survival lower upper } }
         """;
 

@@ -131,6 +131,41 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
     }
 
     [Fact]
+    public async Task Kaplan_meier_at_3_points_and_50_percent_counts_the_events_that_rule_gives_episode_by_episode()
+    {
+        var data = await Researcher.QueryAsync("""
+            { kaplanMeier(filter: { nprsMcidPoints: 3, nprsMcidPercent: 50 }) {
+                filter { nprsMcidPoints nprsMcidPercent } curves { cohort estimate { ...Curve } } } }
+            """ + Fragments.Curve);
+        var served = data["kaplanMeier"]!;
+        Assert.Equal(3, served["filter"]!["nprsMcidPoints"]!.GetValue<int>());
+        Assert.Equal(50, served["filter"]!["nprsMcidPercent"]!.GetValue<double>());
+
+        var completed = Raw.Where(e => e.Completed).ToList();
+        foreach (var curve in served["curves"]!.AsArray())
+        {
+            var cohort = curve!["cohort"]!.GetValue<string>();
+            var episodes = completed.Where(e => cohort switch
+            {
+                "EARLY" => e.Weeks < 12, "CHRONIC" => e.Weeks >= 12, "ACUTE" => e.Weeks < 6, _ => e.Weeks is >= 6 and < 12,
+            }).ToList();
+            var people = episodes.Select(e => (Time: e.SessionsTo(3, 50) ?? e.Sessions, Event: e.SessionsTo(3, 50) is not null)).ToList();
+            var estimate = curve["estimate"]!;
+            Assert.Equal(people.Count, estimate["n"]!.GetValue<int>());
+            Assert.Equal(people.Count(p => p.Event), estimate["events"]!.GetValue<int>());
+            // The default rule would count more: the answer is not the 2-point / 30% curve echoing 3 / 50.
+            Assert.True(episodes.Count(e => e.SessionsTo() is not null) > people.Count(p => p.Event), cohort);
+            var expected = Textbook.KaplanMeier(people).TakeWhile(p => p.AtRisk >= K).ToList();
+            var points = estimate["curve"]!.AsArray();
+            Assert.Equal(expected.Select(p => (p.Time, p.AtRisk)), points.Select(p => (p!["sessions"]!.GetValue<int>(), p["atRisk"]!.GetValue<int>())));
+            foreach (var (e, p) in expected.Zip(points))
+                Assert.True(Math.Abs(e.Survival - p!["survival"]!.GetValue<double>()) <= Tolerance, $"{cohort} S({e.Time})");
+            Assert.True(Math.Abs(Textbook.Interpolated([.. expected.Select(p => (p.Time, p.Survival))])!.Value
+                                 - estimate["medianSessions"]!.GetValue<double>()) <= Tolerance, $"{cohort} median");
+        }
+    }
+
+    [Fact]
     public async Task Outcome_trends_per_quarter_equal_a_per_episode_computation_and_withhold_thin_quarters()
     {
         var data = await Researcher.QueryAsync("""

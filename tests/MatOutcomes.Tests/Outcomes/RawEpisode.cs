@@ -9,9 +9,23 @@ namespace MatOutcomes.Tests.Outcomes;
 public sealed record RawEpisode(
     string Clinic, int Weeks, ComplaintRegion Region, OccupationGroup Occupation, AgeBand Age, Sex Sex,
     bool Completed, int Baseline, int? Latest, double? MeanRelief, int? NdiChange, double? OdiChange,
-    int Sessions, int? SessionsToMcid, bool FollowedUp, bool Relapsed, string StartMonth, bool StandaloneMajority)
+    int Sessions, bool FollowedUp, bool Relapsed, string StartMonth, bool StandaloneMajority,
+    IReadOnlyList<(int Score, int SessionsBefore)> Measures, int? LastInCare, int? LastFollowUp, int? FollowUpWeeks)
 {
     public int? Change => Latest is { } l ? Baseline - l : null;
+    public int? ChangeAtDischarge => LastInCare is { } l ? Baseline - l : null;
+    public int? ChangeAtFollowUp => LastFollowUp is { } l ? Baseline - l : null;
+
+    public static bool Improved(int baseline, int score, int points, double percent) =>
+        baseline - score >= points && baseline - score >= percent / 100 * baseline;
+
+    public bool Responds(int points = 2, double percent = 30) => Latest is { } l && Improved(Baseline, l, points, percent);
+
+    /// <summary>Sessions received before the first NPRS after intake that meets the rule; null if none does.</summary>
+    public int? SessionsTo(int points = 2, double percent = 30) =>
+        Measures.Where(m => Improved(Baseline, m.Score, points, percent)).Select(m => (int?)m.SessionsBefore).FirstOrDefault();
+
+    public int? SessionsToMcid => SessionsTo();
 
     public static RawEpisode? From(SimulatedEpisode episode)
     {
@@ -34,26 +48,18 @@ public sealed record RawEpisode(
         // Every dated item with its stream position: (date, position) is time order.
         var sessions = live.Where(e => e.Data is SessionRecorded)
             .Select(e => (Session: (SessionRecorded)e.Data, e.Envelope.Position)).ToList();
-        var nprs = new List<(DateOnly Date, int Position, int Score, bool FollowUp)>();
-        nprs.AddRange(sessions.Select(s => (s.Session.SessionDate, s.Position, s.Session.NprsBefore, false)));
+        var nprs = new List<(DateOnly Date, int Position, int Score, bool FollowUp, int Weeks)>();
+        nprs.AddRange(sessions.Select(s => (s.Session.SessionDate, s.Position, s.Session.NprsBefore, false, 0)));
         foreach (var e in live)
         {
-            if (e.Data is OutcomeMeasured { Instrument: Instrument.Nprs } o) nprs.Add((o.MeasuredOn, e.Envelope.Position, (int)o.Score, false));
-            if (e.Data is FollowUpRecorded f) nprs.Add((f.RecordedOn, e.Envelope.Position, f.Nprs, true));
+            if (e.Data is OutcomeMeasured { Instrument: Instrument.Nprs } o) nprs.Add((o.MeasuredOn, e.Envelope.Position, (int)o.Score, false, 0));
+            if (e.Data is FollowUpRecorded f) nprs.Add((f.RecordedOn, e.Envelope.Position, f.Nprs, true, f.WeeksAfterDischarge));
         }
         nprs.Sort((a, b) => a.Date != b.Date ? a.Date.CompareTo(b.Date) : a.Position.CompareTo(b.Position));
 
-        int? sessionsToMcid = null;
-        foreach (var m in nprs)
-        {
-            var drop = baseline - m.Score;
-            if (drop >= 2 && drop >= 0.3 * baseline)
-            {
-                sessionsToMcid = m.FollowUp ? sessions.Count
-                    : sessions.Count(s => s.Session.SessionDate < m.Date || (s.Session.SessionDate == m.Date && s.Position < m.Position));
-                break;
-            }
-        }
+        // Each NPRS with the sessions received before it (a follow-up comes after all of them).
+        var measures = nprs.Select(m => (m.Score, m.FollowUp ? sessions.Count
+            : sessions.Count(s => s.Session.SessionDate < m.Date || (s.Session.SessionDate == m.Date && s.Position < m.Position)))).ToList();
 
         double? LatestOf(Instrument instrument) => live
             .Where(e => e.Data is OutcomeMeasured o && o.Instrument == instrument)
@@ -72,7 +78,9 @@ public sealed record RawEpisode(
             sessions.Count > 0 ? sessions.Average(s => (double)(s.Session.NprsBefore - s.Session.NprsAfter)) : null,
             baselineNdi is { } bn && LatestOf(Instrument.Ndi) is { } ln ? bn - (int)ln : null,
             baselineOdi is { } bo && LatestOf(Instrument.Odi) is { } lo ? bo - lo : null,
-            sessions.Count, sessionsToMcid, followedUp, followedUp && lastFollowUp.Score - beforeIt.Score >= 2,
-            openedOn.ToString("yyyy-MM"), standalone * 2 > sessions.Count);
+            sessions.Count, followedUp, followedUp && lastFollowUp.Score - beforeIt.Score >= 2,
+            openedOn.ToString("yyyy-MM"), standalone * 2 > sessions.Count, measures,
+            beforeIt != default ? beforeIt.Score : null, lastFollowUp.FollowUp ? lastFollowUp.Score : null,
+            lastFollowUp.FollowUp ? lastFollowUp.Weeks : null);
     }
 }

@@ -1,4 +1,8 @@
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Episodes;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Studying;
+using MatOutcomes.Tests.Support;
 
 namespace MatOutcomes.Tests.Outcomes;
 
@@ -47,7 +51,10 @@ public class StatisticsTests
         Assert.Equal([1, 2, 3, 4, 5], km.Curve.Select(p => p.Sessions));
         Assert.Equal([12L, 10, 8, 7, 5], km.Curve.Select(p => p.AtRisk));
         foreach (var (e, p) in expected.Zip(km.Curve)) Assert.Equal(e, p.Survival, 12);
-        Assert.Equal(5, km.MedianSessions);
+        // The step curve first reaches one half at 5; drawn linearly across the fifth session it
+        // falls from S(4) = 0.65625 to 0 and crosses one half at 4 + 0.15625 / 0.65625.
+        Assert.Equal(5, km.MedianSessionsStep);
+        Assert.Equal(4 + 0.15625 / 0.65625, km.MedianSessions!.Value, 12);
     }
 
     [Fact]
@@ -73,16 +80,82 @@ public class StatisticsTests
     }
 
     [Fact]
-    public void The_median_ci_opens_when_the_lower_band_reaches_one_half_and_closes_when_the_upper_band_does()
+    public void The_median_ci_opens_where_the_interpolated_lower_band_reaches_one_half_and_closes_where_the_upper_band_does()
     {
         var events = Enumerable.Range(1, 10).ToDictionary(t => t, t => (long)(30 - 2 * t));
         var km = Survival.KaplanMeier(events, new Dictionary<int, long> { [3] = 20, [6] = 10 }, k: 11);
 
         var firstLower = km.Curve.First(p => p.Lower <= 0.5).Sessions;
         var firstUpper = km.Curve.First(p => p.Upper <= 0.5).Sessions;
-        Assert.Equal(firstLower, km.MedianLower);
-        Assert.Equal(firstUpper, km.MedianUpper);
-        Assert.InRange(km.MedianSessions!.Value, km.MedianLower!.Value, km.MedianUpper!.Value);
+        Assert.InRange(km.MedianLower!.Value, firstLower - 1, firstLower);
+        Assert.InRange(km.MedianUpper!.Value, firstUpper - 1, firstUpper);
+        Assert.Equal(Textbook.Interpolated([.. km.Curve.Select(p => (p.Sessions, p.Lower!.Value))])!.Value, km.MedianLower.Value, 12);
+        Assert.Equal(Textbook.Interpolated([.. km.Curve.Select(p => (p.Sessions, p.Upper!.Value))])!.Value, km.MedianUpper.Value, 12);
+        Assert.InRange(km.MedianSessions!.Value, km.MedianLower.Value, km.MedianUpper.Value);
         Assert.True(km.MedianLower < km.MedianUpper);
+    }
+
+    [Fact]
+    public void A_median_the_step_curve_pins_to_one_session_gets_an_interval_that_keeps_its_width()
+    {
+        // 200 episodes: 30 improve after 1 session, 50 after 2, 100 after 3, 20 stop after 4 without.
+        var km = Survival.KaplanMeier(new Dictionary<int, long> { [1] = 30, [2] = 50, [3] = 100 }, new Dictionary<int, long> { [4] = 20 }, k: 11);
+
+        // On the step curve alone both band edges first reach one half at 3 sessions: "[3, 3]".
+        Assert.Equal((3, 3), (km.Curve.First(p => p.Lower <= 0.5).Sessions, km.Curve.First(p => p.Upper <= 0.5).Sessions));
+        Assert.Equal(3, km.MedianSessionsStep);
+        // Interpolated: S falls from 0.6 to 0.1 across the third session and crosses one half at 2.2;
+        // the band edges cross it on either side.
+        Assert.Equal(2.2, km.MedianSessions!.Value, 12);
+        Assert.InRange(km.MedianLower!.Value, 2, km.MedianSessions.Value);
+        Assert.InRange(km.MedianUpper!.Value, km.MedianSessions.Value, 3);
+        Assert.True(km.MedianUpper - km.MedianLower > 0.05, $"[{km.MedianLower}, {km.MedianUpper}]");
+    }
+
+    [Fact]
+    public void An_episode_whose_first_pre_session_score_already_meets_the_mcid_reaches_it_after_0_sessions()
+    {
+        // Baseline 6 at intake; 3 before the first session (3 points, 50%): improved before any treatment.
+        var contribution = Contribution.Of("clinic-01", Treated(baseline: 6, preSessionScores: [3, 2, 2]))!;
+        Assert.Equal(0, contribution.SessionsToMcid);
+        Assert.Equal(3, contribution.SessionsReceived);
+
+        // Twelve such episodes and twelve that never improve: half improved at 0 sessions.
+        var never = Contribution.Of("clinic-01", Treated(baseline: 6, preSessionScores: [6, 6, 5]))!;
+        var km = StudyCalculator.Compare(Cubes.Of([.. Enumerable.Repeat(contribution, 12), .. Enumerable.Repeat(never, 12)]),
+            new StudyQuery(), 11).Early.SessionsToMcid;
+        Assert.Equal((0, 24L, 12L), (km.Curve[0].Sessions, km.Curve[0].AtRisk, km.Curve[0].Events));
+        Assert.Equal(0, km.MedianSessions);
+        Assert.Equal(0, km.MedianSessionsStep);
+    }
+
+    private static Episode Treated(int baseline, int[] preSessionScores)
+    {
+        var opened = new DateOnly(2026, 3, 2);
+        var id = Guid.NewGuid();
+        var position = 1;
+        var episode = Episode.Fold(null, id, Guid.NewGuid(), position++, new EpisodeOpened("P-000001", opened,
+            ComplaintRegion.LowBack, null, 3, OccupationGroup.DeskStressful, AgeBand.From40To49, Sex.Female, baseline, null, null));
+        foreach (var (score, i) in preSessionScores.Select((score, i) => (score, i)))
+            episode = Episode.Fold(episode, id, Guid.NewGuid(), position++, new SessionRecorded(opened.AddDays(7 * (i + 1)),
+                "PR-01", SessionFormat.StandaloneMat, [Technique.MuscleLengthening], [ComplaintRegion.LowBack], 45, score, Math.Max(0, score - 1)));
+        return Episode.Fold(episode, id, Guid.NewGuid(), position,
+            new EpisodeDischarged(opened.AddDays(7 * (preSessionScores.Length + 1)), DischargeReason.GoalsMet))!;
+    }
+
+    /// <summary>metafor's own test of escalc(measure = "SMD") on dat.normand1999, studies 1–4
+    /// (n, mean, SD of the two groups): g and its sampling variance to 4 decimals.</summary>
+    [Theory]
+    [InlineData(155, 55, 47, 156, 75, 64, -0.3552, 0.0131)]
+    [InlineData(31, 27, 7, 32, 29, 4, -0.3479, 0.0645)]
+    [InlineData(75, 64, 17, 71, 119, 29, -2.3176, 0.0458)]
+    [InlineData(18, 66, 20, 18, 137, 48, -1.8880, 0.1606)]
+    public void Hedges_g_and_its_variance_match_metafor_escalc_smd(int n1, double m1, double sd1, int n2, double m2, double sd2, double g, double variance)
+    {
+        var served = Statistics.HedgesG(new MeanEstimate(n1, m1, sd1, null, null, false), new MeanEstimate(n2, m2, sd2, null, null, false));
+        Assert.Equal(g, served.Estimate!.Value, 4);
+        var se = (served.Upper!.Value - served.Lower!.Value) / (2 * Statistics.Z);
+        Assert.Equal(variance, se * se, 4);
+        Assert.Equal(Textbook.HedgesJ(n1 + n2 - 2), Statistics.HedgesCorrection(n1 + n2 - 2), 12);
     }
 }

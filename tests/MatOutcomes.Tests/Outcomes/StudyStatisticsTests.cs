@@ -35,6 +35,13 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
     private static void Close(double expected, double? actual, string what) =>
         Assert.True(actual is { } a && Math.Abs(expected - a) <= Tolerance, $"{what}: expected {expected}, served {actual}");
 
+    /// <summary>Both absent, or both present and equal within the tolerance.</summary>
+    private static void Close(double? expected, double? actual, string what)
+    {
+        if (expected is { } e) Close(e, actual, what);
+        else Assert.True(actual is null, $"{what}: expected none, served {actual}");
+    }
+
     private static void SameMean(IReadOnlyList<double> values, MeanEstimate served, string what)
     {
         Assert.Equal(values.Count, served.N);
@@ -101,19 +108,55 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         Assert.Equal(rl <= 0 && ru >= 0, served.NumberNeededToTreat.CiIncludesInfinity);
     }
 
-    [Fact]
-    public async Task Time_to_mcid_equals_kaplan_meier_walked_over_individuals()
+    /// <summary>Every figure a study's definitions decide follows the definitions it states (none
+    /// echoes a parameter back and computes another): Kaplan–Meier and its median at the NPRS rule,
+    /// responders at each MCID, the adjusted responder model, the cohorts at the threshold.</summary>
+    [Theory]
+    [InlineData(2, 30, 8, 10, 12)]
+    [InlineData(3, 50, 5, 15, 26)]
+    [InlineData(1, 0, 12, 5, 6)]
+    [InlineData(4, 10, 8, 10, 52)]
+    public async Task Every_figure_follows_the_researchers_definitions_as_a_per_episode_loop_does(
+        int points, double percent, int ndiMcid, int odiMcid, int chronicFromWeeks)
     {
-        var served = await Compare(new StudyQuery());
-        foreach (var (cohort, episodes) in new[] { (served.Early, Completed.Where(e => e.Weeks < 12)), (served.Chronic, Completed.Where(e => e.Weeks >= 12)) })
+        var served = await Compare(new StudyQuery
         {
-            var people = episodes.Select(e => (Time: e.SessionsToMcid ?? e.Sessions, Event: e.SessionsToMcid is not null)).ToList();
-            var expected = Textbook.KaplanMeier(people).Where(p => p.AtRisk >= 11).ToList();
-            Assert.Equal(expected.Select(p => (p.Time, (long)p.AtRisk)), cohort.SessionsToMcid.Curve.Select(p => (p.Sessions, p.AtRisk)));
-            foreach (var (point, servedPoint) in expected.Zip(cohort.SessionsToMcid.Curve))
+            NprsMcidPoints = points, NprsMcidPercent = percent, NdiMcid = ndiMcid, OdiMcid = odiMcid, ChronicFromWeeks = chronicFromWeeks,
+        });
+        foreach (var (cohort, episodes) in new[]
+                 {
+                     (served.Early, Completed.Where(e => e.Weeks < chronicFromWeeks).ToList()),
+                     (served.Chronic, Completed.Where(e => e.Weeks >= chronicFromWeeks).ToList()),
+                 })
+        {
+            Assert.Equal(episodes.Count, cohort.Patients);
+            var scored = episodes.Where(e => e.Change is not null).ToList();
+            SameProportion(scored.Count(e => e.Responds(points, percent)), scored.Count, cohort.NprsResponders, cohort.Cohort + " responders");
+            SameProportion(episodes.Count(e => e.NdiChange >= ndiMcid), episodes.Count(e => e.NdiChange is not null), cohort.NdiResponders, cohort.Cohort + " NDI responders");
+            SameProportion(episodes.Count(e => e.OdiChange >= odiMcid), episodes.Count(e => e.OdiChange is not null), cohort.OdiResponders, cohort.Cohort + " ODI responders");
+
+            var people = episodes.Select(e => (Time: e.SessionsTo(points, percent) ?? e.Sessions, Event: e.SessionsTo(points, percent) is not null)).ToList();
+            var km = cohort.SessionsToMcid;
+            Assert.Equal(people.Count(p => p.Event), km.Events);
+            var expected = Textbook.KaplanMeier(people).TakeWhile(p => p.AtRisk >= 11).ToList();
+            Assert.Equal(expected.Select(p => (p.Time, (long)p.AtRisk)), km.Curve.Select(p => (p.Sessions, p.AtRisk)));
+            foreach (var (point, servedPoint) in expected.Zip(km.Curve))
+            {
                 Close(point.Survival, servedPoint.Survival, $"{cohort.Cohort} S({point.Time})");
-            Assert.Equal(expected.FirstOrDefault(p => p.Survival <= 0.5).Time, (int)cohort.SessionsToMcid.MedianSessions!.Value);
+                Close(point.Lower, servedPoint.Lower, $"{cohort.Cohort} lower({point.Time})");
+                Close(point.Upper, servedPoint.Upper, $"{cohort.Cohort} upper({point.Time})");
+            }
+            Assert.Equal(expected.Where(p => p.Survival <= 0.5).Select(p => (int?)p.Time).FirstOrDefault(), km.MedianSessionsStep);
+            Close(Textbook.Interpolated([.. expected.Select(p => (p.Time, p.Survival))]), km.MedianSessions, cohort.Cohort + " median");
+            Close(Textbook.Interpolated([.. expected.Select(p => (p.Time, p.Lower))]), km.MedianLower, cohort.Cohort + " median lower");
+            Close(Textbook.Interpolated([.. expected.Select(p => (p.Time, p.Upper))]), km.MedianUpper, cohort.Cohort + " median upper");
         }
+
+        var rows = Completed.Where(e => e.Change is not null).ToList();
+        var (x, early) = Design(rows, chronicFromWeeks);
+        var (beta, se, _) = Textbook.Ols(x, Vector<double>.Build.DenseOfEnumerable(rows.Select(e => e.Responds(points, percent) ? 1.0 : 0)));
+        Close(beta[early], served.AdjustedResponderDifference.Estimate, "adjusted responder difference");
+        Close(se[early], served.AdjustedResponderDifference.StandardError, "adjusted responder SE");
     }
 
     private static readonly ComplaintRegion[] Regions = Enum.GetValues<ComplaintRegion>();
@@ -122,9 +165,9 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
     private static readonly OccupationGroup[] Occupations = Enum.GetValues<OccupationGroup>();
 
     /// <summary>One design row per patient: intercept, early, dummies (first level as reference), baseline.</summary>
-    private static (Matrix<double> X, int EarlyColumn) Design(IReadOnlyList<RawEpisode> episodes)
+    private static (Matrix<double> X, int EarlyColumn) Design(IReadOnlyList<RawEpisode> episodes, int chronicFromWeeks = 12)
     {
-        var rows = episodes.Select(e => new[] { 1.0, e.Weeks < 12 ? 1 : 0 }
+        var rows = episodes.Select(e => new[] { 1.0, e.Weeks < chronicFromWeeks ? 1 : 0 }
             .Concat(Regions.Skip(1).Select(r => e.Region == r ? 1.0 : 0))
             .Concat(Ages.Skip(1).Select(a => e.Age == a ? 1.0 : 0))
             .Concat(Sexes.Skip(1).Select(s => e.Sex == s ? 1.0 : 0))

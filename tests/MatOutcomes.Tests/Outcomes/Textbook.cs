@@ -40,9 +40,18 @@ public static class Textbook
     {
         double n1 = a.Count, n2 = b.Count;
         var sp = Math.Sqrt(((n1 - 1) * a.Variance() + (n2 - 1) * b.Variance()) / (n1 + n2 - 2));
-        var g = (a.Mean() - b.Mean()) / sp * (1 - 3 / (4 * (n1 + n2) - 9));
+        var g = (a.Mean() - b.Mean()) / sp * HedgesJ((int)(n1 + n2 - 2));
         var se = Math.Sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)));
         return (g, g - Z * se, g + Z * se);
+    }
+
+    /// <summary>Hedges' exact J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)) by the recurrence of the Γ ratio
+    /// r(m) = Γ(m/2)/Γ((m−1)/2): r(m + 2) = r(m)·m/(m − 1), from r(2) = 1/√π and r(3) = √π/2.</summary>
+    public static double HedgesJ(int m)
+    {
+        var (r, at) = m % 2 == 0 ? (1 / Math.Sqrt(Math.PI), 2) : (Math.Sqrt(Math.PI) / 2, 3);
+        for (; at < m; at += 2) r *= (double)at / (at - 1);
+        return r / Math.Sqrt(m / 2.0);
     }
 
     /// <summary>Newcombe (1998) method 10.</summary>
@@ -55,19 +64,42 @@ public static class Textbook
         return (rd, rd - Math.Sqrt((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2)), rd + Math.Sqrt((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)));
     }
 
-    /// <summary>Kaplan–Meier by walking the individuals in time order.</summary>
-    public static List<(int Time, double Survival, int AtRisk)> KaplanMeier(IReadOnlyList<(int Time, bool Event)> people)
+    /// <summary>Kaplan–Meier by walking the individuals in time order, with Greenwood's variance and
+    /// the log(−log) band.</summary>
+    public static List<(int Time, double Survival, int AtRisk, double Lower, double Upper)> KaplanMeier(IReadOnlyList<(int Time, bool Event)> people)
     {
-        var curve = new List<(int, double, int)>();
+        var curve = new List<(int, double, int, double, double)>();
         var s = 1.0;
+        var greenwood = 0.0;
         foreach (var time in people.Select(p => p.Time).Distinct().Order())
         {
             var atRisk = people.Count(p => p.Time >= time);
             var events = people.Count(p => p.Time == time && p.Event);
             s *= 1 - (double)events / atRisk;
-            curve.Add((time, s, atRisk));
+            if (events < atRisk) greenwood += (double)events / ((double)atRisk * (atRisk - events));
+            if (s <= 0) { curve.Add((time, s, atRisk, 0, 0)); continue; }
+            if (s >= 1) { curve.Add((time, s, atRisk, 1, 1)); continue; }
+            var logLog = Math.Log(-Math.Log(s));
+            var se = Math.Sqrt(greenwood) / Math.Abs(Math.Log(s));
+            curve.Add((time, s, atRisk, Math.Exp(-Math.Exp(logLog + Z * se)), Math.Exp(-Math.Exp(logLog - Z * se))));
         }
         return curve;
+    }
+
+    /// <summary>The first session count x at which a curve of whole sessions, joined linearly from
+    /// each whole session to the next, is one half; 0 when it is already at 0 sessions.</summary>
+    public static double? Interpolated(IReadOnlyList<(int Time, double Value)> curve)
+    {
+        var last = curve.Count == 0 ? 0 : curve[^1].Time;
+        double ValueAt(int t) => curve.Where(p => p.Time <= t).Select(p => p.Value).DefaultIfEmpty(1.0).Last();
+        for (var t = 0; t <= last; t++)
+        {
+            if (ValueAt(t) > 0.5) continue;
+            if (t == 0) return 0;
+            var (from, to) = (ValueAt(t - 1), ValueAt(t));
+            return t - 1 + (from - 0.5) / (from - to);
+        }
+        return null;
     }
 
     /// <summary>OLS by QR on the individual rows: coefficients, their standard errors, residual df.</summary>

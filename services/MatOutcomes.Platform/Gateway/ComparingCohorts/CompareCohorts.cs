@@ -22,8 +22,9 @@ public static class CompareCohorts
             .ResolveAsync(async c => (object?)await ResolveAsync(c));
 
         query.Field<NonNullGraphType<TimeToImprovementGraphType>>("kaplanMeier")
-            .Description("Kaplan–Meier curves of sessions until NPRS first improves by the MCID (2 points and 30%), per cohort, " +
-                         "with Greenwood / log(−log) bands and median sessions; each curve stops where fewer than k remain at risk.")
+            .Description("Kaplan–Meier curves of sessions until NPRS first improves by the filter's NPRS MCID (`nprsMcidPoints` and " +
+                         "`nprsMcidPercent`, default 2 points and 30%), per cohort, with Greenwood / log(−log) bands and median sessions; " +
+                         "each curve stops where fewer than k remain at risk.")
             .Argument<StudyFilterInputGraphType>("filter", "Which episodes, the chronic threshold and the MCIDs.")
             .Argument<LongGraphType>("asOf", "Recompute as of this event sequence.")
             .ResolveAsync(async c => (object?)await ResolveAsync(c));
@@ -107,7 +108,8 @@ public sealed class CohortOutcomesGraphType : ObjectGraphType<CohortOutcomes>
         Field<NonNullGraphType<ProportionEstimateGraphType>>("ndiResponders").Description("Share improving by the NDI MCID.").Resolve(c => c.Source.NdiResponders);
         Field<NonNullGraphType<ProportionEstimateGraphType>>("odiResponders").Description("Share improving by the ODI MCID.").Resolve(c => c.Source.OdiResponders);
         Field<NonNullGraphType<ProportionEstimateGraphType>>("relapseAtFollowUp").Description("Share of followed-up episodes whose NPRS rose by 2+ points after discharge.").Resolve(c => c.Source.RelapseAtFollowUp);
-        Field<NonNullGraphType<SurvivalEstimateGraphType>>("sessionsToMcid").Description("Kaplan–Meier time (sessions) to first NPRS improvement by the MCID.").Resolve(c => c.Source.SessionsToMcid);
+        Field<NonNullGraphType<SurvivalEstimateGraphType>>("sessionsToMcid").Description("Kaplan–Meier time (sessions received) to the first NPRS that meets the filter's NPRS MCID: 0 when the " +
+            "first pre-session score already meets it; censored at the sessions received when the episode ends without it.").Resolve(c => c.Source.SessionsToMcid);
     }
 }
 
@@ -122,9 +124,15 @@ public sealed class SurvivalEstimateGraphType : ObjectGraphType<SurvivalEstimate
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<SurvivalPointGraphType>>>>("curve")
             .Description("One point per session count with an event or censoring, while at least k remain at risk.")
             .Resolve(c => CohortComparisonGraphType.Counted(c, c.Source.Curve));
-        Field(x => x.MedianSessions, nullable: true).Description("Median sessions to the MCID (first time survival ≤ 0.5).");
-        Field(x => x.MedianLower, nullable: true).Description("Lower bound of the median's 95% CI (Brookmeyer–Crowley).");
-        Field(x => x.MedianUpper, nullable: true).Description("Upper bound of the median's 95% CI (Brookmeyer–Crowley).");
+        Field(x => x.MedianSessions, nullable: true).Description("Median sessions to the MCID, interpolated: where the curve, drawn " +
+            "linearly across each session (an event at t sessions happened in (t − 1, t]), first reaches 0.5; 0 when more than half " +
+            "improved before their first session. Null when the shown curve does not reach 0.5.");
+        Field(x => x.MedianLower, nullable: true).Description("Lower bound of the median's 95% CI (Brookmeyer–Crowley): where the " +
+            "interpolated lower band edge first reaches 0.5.");
+        Field(x => x.MedianUpper, nullable: true).Description("Upper bound of the median's 95% CI (Brookmeyer–Crowley): where the " +
+            "interpolated upper band edge first reaches 0.5; null when it does not while the curve is shown.");
+        Field(x => x.MedianSessionsStep, nullable: true).Description("The step curve's median: the first whole session count at which " +
+            "survival is 0.5 or less (what a step-function Kaplan–Meier median, such as R's survfit, reports).");
         Field(x => x.Suppressed).Description("True when fewer than k episodes stand behind the curve.");
     }
 }

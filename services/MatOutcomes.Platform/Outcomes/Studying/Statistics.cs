@@ -1,3 +1,4 @@
+using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
@@ -65,8 +66,10 @@ public static class Statistics
         return new(diff, diff - half, diff + half, df, false);
     }
 
-    /// <summary>Hedges' g (bias-corrected standardized mean difference, a − b) with the usual
-    /// large-sample standard error.</summary>
+    /// <summary>Hedges' g (a − b) as metafor's <c>escalc(measure = "SMD")</c> computes it: Cohen's d
+    /// on the pooled SD times the exact bias correction J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)),
+    /// m = n1 + n2 − 2 (Hedges 1981; not the approximation 1 − 3/(4m − 1)); variance
+    /// 1/n1 + 1/n2 + g²/(2(n1 + n2)) (metafor's default "LS" form); 95% CI g ± z·SE.</summary>
     public static DifferenceEstimate HedgesG(MeanEstimate a, MeanEstimate b)
     {
         if (a.Suppressed || b.Suppressed) return new(null, null, null, null, true);
@@ -74,10 +77,14 @@ public static class Statistics
         var pooled = Math.Sqrt(((n1 - 1) * a.Sd!.Value * a.Sd.Value + (n2 - 1) * b.Sd!.Value * b.Sd.Value) / (n1 + n2 - 2));
         if (pooled == 0) return new(null, null, null, null, false);
         var d = (a.Mean!.Value - b.Mean!.Value) / pooled;
-        var g = (1 - 3 / (4 * (n1 + n2) - 9)) * d;
-        var se = Math.Sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)));
+        var g = HedgesCorrection(n1 + n2 - 2) * d;
+        var se = Math.Sqrt(1 / n1 + 1 / n2 + g * g / (2 * (n1 + n2)));
         return new(g, g - Z * se, g + Z * se, null, false);
     }
+
+    /// <summary>J(m) in logs: Γ overflows a double beyond m ≈ 340.</summary>
+    public static double HedgesCorrection(double m) =>
+        Math.Exp(SpecialFunctions.GammaLn(m / 2) - 0.5 * Math.Log(m / 2) - SpecialFunctions.GammaLn((m - 1) / 2));
 
     /// <summary>Risk difference (a − b) with Newcombe's hybrid score interval (method 10), built
     /// from the two Wilson intervals.</summary>
