@@ -33,7 +33,7 @@ public static class QueryLoad
         fragment Prop on ProportionEstimate { n count proportion lower upper suppressed }
         fragment Diff on DifferenceEstimate { estimate lower upper degreesOfFreedom suppressed }
         fragment Adj on AdjustedDifference { estimate standardError lower upper n parameters suppressed }
-        fragment Cohort on CohortOutcomes { cohort patients suppressed
+        fragment Cohort on CohortOutcomes { cohort episodes suppressed
           immediateRelief { ...Mean } durableNprsChange { ...Mean } ndiChange { ...Mean } odiChange { ...Mean }
           nprsResponders { ...Prop } ndiResponders { ...Prop } odiResponders { ...Prop } relapseAtFollowUp { ...Prop }
           sessionsToMcid { n events medianSessions medianLower medianUpper suppressed curve { sessions atRisk events censored survival lower upper } } }

@@ -28,13 +28,13 @@ public static class StudyReport
         }
 
         var table = new Table().Title(Markup.Escape($"Early (< 12 weeks) versus chronic pain, discharged episodes (events through #{root.GetProperty("sequence")})"))
-            .AddColumns("cohort", "patients", "durable NPRS change", "responders", "median sessions to MCID", "immediate relief");
+            .AddColumns("cohort", "episodes", "durable NPRS change", "responders", "median sessions to MCID", "immediate relief");
         foreach (var cohort in new[] { "acute", "subacute", "early", "chronic" })
         {
             var c = root.GetProperty(cohort);
             string[] row = Suppressed(c)
                 ? [cohort, .. Enumerable.Repeat("suppressed", 5)]
-                : [cohort, c.GetProperty("patients").ToString(), Mean(c.GetProperty("durableNprsChange")),
+                : [cohort, c.GetProperty("episodes").ToString(), Mean(c.GetProperty("durableNprsChange")),
                     Proportion(c.GetProperty("nprsResponders")), Median(c.GetProperty("sessionsToMcid")), Mean(c.GetProperty("immediateRelief"))];
             table.AddRow(row.Select(cell => new Text(cell)));
         }

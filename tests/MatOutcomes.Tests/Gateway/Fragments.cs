@@ -17,17 +17,22 @@ public static class Fragments
         fragment Prop on ProportionEstimate { n count proportion lower upper suppressed }
         fragment Diff on DifferenceEstimate { estimate lower upper degreesOfFreedom suppressed }
         fragment Adj on AdjustedDifference { estimate standardError lower upper n parameters suppressed }
-        fragment Cohort on CohortOutcomes { cohort patients suppressed
+        fragment Cohort on CohortOutcomes { cohort episodes suppressed
           immediateRelief { ...Mean } durableNprsChange { ...Mean } ndiChange { ...Mean } odiChange { ...Mean }
           nprsResponders { ...Prop } ndiResponders { ...Prop } odiResponders { ...Prop } relapseAtFollowUp { ...Prop }
-          sessionsToMcid { ...Curve } }
+          sessionsToMcid { ...Curve }
+          atDischarge { ...TimePoint } atFollowUp { ...TimePoint } }
+        fragment TimePoint on TimePointOutcomes { nprsChange { ...Mean } nprsResponders { ...Prop }
+          weeksAfterDischarge { n lowerQuartile median upperQuartile suppressed } }
+        fragment TimePointDiff on TimePointDifferences { nprsChange { ...Diff } nprsResponders { ...Diff } }
         fragment Comparison on CohortComparison { sequence k suppressed suppressionReason
           early { ...Cohort } chronic { ...Cohort } acute { ...Cohort } subacute { ...Cohort }
           durableChangeDifference { ...Diff } durableChangeHedgesG { ...Diff } ndiChangeDifference { ...Diff }
           odiChangeDifference { ...Diff } responderRiskDifference { ...Diff }
           numberNeededToTreat { estimate lower upper ciIncludesInfinity suppressed }
           adjustedDurableChangeDifference { ...Adj } adjustedResponderDifference { ...Adj }
-          benchmarks { ...Benchmark } }
+          benchmarks { ...Benchmark }
+          atDischargeDifference { ...TimePointDiff } atFollowUpDifference { ...TimePointDiff } }
         """;
 
     public const string Row = """

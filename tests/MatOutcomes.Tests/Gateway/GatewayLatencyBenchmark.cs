@@ -63,7 +63,7 @@ public class GatewayLatencyBenchmark(ITestOutputHelper output)
             {
                 var status = await network.WaitForOutcomesAsync(TimeSpan.FromMinutes(5));
                 var gql = new GraphQLClient(network.Client(network.Token(Roles.Researcher)));
-                var cells = (await gql.QueryAsync("{ cohortComparison(filter: { includeActive: true }) { early { patients } chronic { patients } } }"))["cohortComparison"]!;
+                var cells = (await gql.QueryAsync("{ cohortComparison(filter: { includeActive: true }) { early { episodes } chronic { episodes } } }"))["cohortComparison"]!;
                 var query = "query($filter: StudyFilter) { cohortComparison(filter: $filter) { ...Comparison } }" + Fragments.Comparison;
 
                 var cold = Stopwatch.StartNew();
@@ -116,7 +116,7 @@ public class GatewayLatencyBenchmark(ITestOutputHelper output)
                 await using var session = network.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
                 var cellCount = await session.Query<OutcomeCell>().CountAsync();
                 report.AppendLine($"{label}: {network.Network.Clinics.Count} clinics, {episodes} episodes, {network.Network.EventCount} events, {cellCount} cells, " +
-                                  $"{cells["early"]!["patients"]} + {cells["chronic"]!["patients"]} patients in the read models");
+                                  $"{cells["early"]!["episodes"]} + {cells["chronic"]!["episodes"]} episodes in the read models");
                 report.AppendLine($"  first request after projection (loads cells): {cold.Elapsed.TotalMilliseconds:F1} ms");
                 report.AppendLine($"  sequential, {Requests} requests, full comparison, every filter new (computed): {Percentiles(computed)}");
                 report.AppendLine($"  sequential, {Requests} requests, 4 filters repeated (remembered per sequence): {Percentiles(repeated)}");

@@ -241,7 +241,7 @@ public class GatewayProtocolTests(PlatformFixture fixture) : IClassFixture<Platf
     {
         var data = await Researcher.QueryAsync("""
             { clinics { id } episodes { totalCount edges { cursor } }
-              cohortComparison(filter: { clinics: ["no-such-clinic"] }) { suppressed early { patients } adjustedDurableChangeDifference { suppressed } benchmarks { clinic } }
+              cohortComparison(filter: { clinics: ["no-such-clinic"] }) { suppressed early { episodes } adjustedDurableChangeDifference { suppressed } benchmarks { clinic } }
               kaplanMeier { curves { estimate { suppressed } } } clinicBenchmarks { clinics { clinic } } outcomeTrends { quarters } }
             """);
         Assert.Empty(data["clinics"]!.AsArray());

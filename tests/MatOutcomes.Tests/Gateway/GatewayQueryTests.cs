@@ -87,7 +87,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
 
         var rest = await Rest(new StudyQuery { Regions = [ComplaintRegion.LowBack, ComplaintRegion.Neck], ChronicFromWeeks = 26, IncludeActive = true });
         SameAsRest(served, rest, "cohortComparison");
-        Assert.Equal(Raw.Count(e => e.Region is ComplaintRegion.LowBack or ComplaintRegion.Neck && e.Weeks < 26), served["early"]!["patients"]!.GetValue<int>());
+        Assert.Equal(Raw.Count(e => e.Region is ComplaintRegion.LowBack or ComplaintRegion.Neck && e.Weeks < 26), served["early"]!["episodes"]!.GetValue<int>());
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
         Assert.False(string.IsNullOrEmpty(served["suppressionReason"]?.GetValue<string>()));
         foreach (var cohort in new[] { "early", "chronic", "acute", "subacute" })
         {
-            Assert.Null(served[cohort]!["patients"]);
+            Assert.Null(served[cohort]!["episodes"]);
             Assert.Null(served[cohort]!["durableNprsChange"]!["mean"]);
             Assert.Null(served[cohort]!["durableNprsChange"]!["n"]);
             Assert.Null(served[cohort]!["nprsResponders"]!["count"]);
@@ -128,6 +128,30 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
         }
         SameAsRest(data["clinicBenchmarks"]!["clinics"], rest["benchmarks"], "clinicBenchmarks");
         Assert.Equal(4, data["clinicBenchmarks"]!["clinics"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Counts_of_episodes_are_named_episodes_and_the_old_patients_field_is_deprecated_with_the_same_count()
+    {
+        var data = await Researcher.QueryAsync("""
+            { cohortComparison { early { episodes patients } chronic { episodes patients } }
+              outcomeTrends { series { points { episodes patients } } }
+              cohortOutcomes: __type(name: "CohortOutcomes") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } }
+              trendPoint: __type(name: "TrendPoint") { fields(includeDeprecated: true) { name isDeprecated } } }
+            """);
+        var completed = Raw.Where(e => e.Completed).ToList();
+        Assert.Equal(completed.Count(e => e.Weeks < 12), data["cohortComparison"]!["early"]!["episodes"]!.GetValue<int>());
+        Assert.Equal(completed.Count(e => e.Weeks >= 12), data["cohortComparison"]!["chronic"]!["episodes"]!.GetValue<int>());
+        foreach (var cohort in new[] { "early", "chronic" })
+            Assert.Equal(data["cohortComparison"]![cohort]!["episodes"]!.ToJsonString(), data["cohortComparison"]![cohort]!["patients"]!.ToJsonString());
+        Assert.All(data["outcomeTrends"]!["series"]!.AsArray().SelectMany(s => s!["points"]!.AsArray()),
+            p => Assert.Equal(p!["episodes"]?.ToJsonString(), p["patients"]?.ToJsonString()));
+        foreach (var type in new[] { "cohortOutcomes", "trendPoint" })
+        {
+            var fields = data[type]!["fields"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["isDeprecated"]!.GetValue<bool>());
+            Assert.False(fields["episodes"]);
+            Assert.True(fields["patients"]);
+        }
     }
 
     [Fact]
@@ -170,7 +194,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
     {
         var data = await Researcher.QueryAsync("""
             { outcomeTrends { sequence suppressed quarters withheldQuarters
-                series { cohort points { quarter patients suppressed durableNprsChange { n mean lower upper } nprsResponders { n count proportion } } } } }
+                series { cohort points { quarter episodes suppressed durableNprsChange { n mean lower upper } nprsResponders { n count proportion } } } } }
             """);
         var trends = data["outcomeTrends"]!;
         var withheld = trends["withheldQuarters"]!.AsArray().Select(q => q!.GetValue<string>()).ToHashSet();
@@ -198,12 +222,12 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
                 {
                     Assert.True(point["suppressed"]!.GetValue<bool>());
                     Assert.Null(point["durableNprsChange"]!["mean"]);
-                    Assert.Null(point["patients"]);
+                    Assert.Null(point["episodes"]);
                     continue;
                 }
                 var episodes = raw.Where(e => e.Completed && Quarter(e) == quarter && inCohort(e)).ToList();
                 var changes = episodes.Where(e => e.Change is not null).Select(e => (double)e.Change!.Value).ToList();
-                Assert.Equal(episodes.Count, point["patients"]!.GetValue<int>());
+                Assert.Equal(episodes.Count, point["episodes"]!.GetValue<int>());
                 var (mean, _, lower, upper) = Textbook.MeanCi(changes);
                 Assert.Equal(changes.Count, point["durableNprsChange"]!["n"]!.GetValue<int>());
                 Assert.True(Math.Abs(mean - point["durableNprsChange"]!["mean"]!.GetValue<double>()) <= Tolerance, $"{cohort} {quarter} mean");
@@ -218,7 +242,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
     [Fact]
     public async Task A_trend_of_a_thin_slice_is_withheld_entirely()
     {
-        var data = await Researcher.QueryAsync("{ outcomeTrends(filter: { sexes: [OTHER, NOT_STATED] }) { suppressed suppressionReason quarters withheldQuarters series { points { patients durableNprsChange { mean } } } } }");
+        var data = await Researcher.QueryAsync("{ outcomeTrends(filter: { sexes: [OTHER, NOT_STATED] }) { suppressed suppressionReason quarters withheldQuarters series { points { episodes durableNprsChange { mean } } } } }");
         var trends = data["outcomeTrends"]!;
         Assert.True(trends["suppressed"]!.GetValue<bool>());
         Assert.Equal(trends["quarters"]!.ToJsonString(), trends["withheldQuarters"]!.ToJsonString());

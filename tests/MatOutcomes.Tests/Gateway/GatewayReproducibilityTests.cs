@@ -44,7 +44,7 @@ public class GatewayReproducibilityTests(GrowingNetworkFixture fixture) : IClass
 
         var later = (await Researcher.QueryAsync(Run, new { name = "durable-change" }))["runStudy"]!;
         Assert.True(later["sequence"]!.GetValue<long>() > sequence);
-        Assert.True(later["comparison"]!["chronic"]!["patients"]!.GetValue<int>() > first["comparison"]!["chronic"]!["patients"]!.GetValue<int>());
+        Assert.True(later["comparison"]!["chronic"]!["episodes"]!.GetValue<int>() > first["comparison"]!["chronic"]!["episodes"]!.GetValue<int>());
 
         var reproduced = (await Researcher.QueryAsync(Run, new { name = "durable-change", asOf = sequence }))["runStudy"]!;
         Assert.True(reproduced["replayed"]!.GetValue<bool>());

@@ -143,6 +143,18 @@ public class StatisticsTests
             new EpisodeDischarged(opened.AddDays(7 * (preSessionScores.Length + 1)), DischargeReason.GoalsMet))!;
     }
 
+    [Fact]
+    public void The_follow_up_window_is_nearest_rank_quartiles_of_the_weeks_and_is_withheld_under_k()
+    {
+        int[] weeks = [2, 4, 4, 6, 6, 6, 8, 12, 12, 26, 52, 110];
+        var histogram = new long[Slots.MaxFollowUpWeeks + 1];
+        foreach (var w in weeks) histogram[Math.Min(w, Slots.MaxFollowUpWeeks)]++;
+
+        // Ranks ⌈12/4⌉ = 3, ⌈12/2⌉ = 6, ⌈3·12/4⌉ = 9 of the sorted weeks.
+        Assert.Equal(new WeeksWindow(12, 4, 6, 12, false), TimePoints.Window(histogram, 11));
+        Assert.Equal(new WeeksWindow(null, null, null, null, true), TimePoints.Window(histogram, 13));
+    }
+
     /// <summary>metafor's own test of escalc(measure = "SMD") on dat.normand1999, studies 1–4
     /// (n, mean, SD of the two groups): g and its sampling variance to 4 decimals.</summary>
     [Theory]

@@ -68,7 +68,7 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         foreach (var (cohort, episodes) in new[] { (served.Early, Completed.Where(e => e.Weeks < 12).ToList()), (served.Chronic, Completed.Where(e => e.Weeks >= 12).ToList()) })
         {
             Assert.False(cohort.Suppressed);
-            Assert.Equal(episodes.Count, cohort.Patients);
+            Assert.Equal(episodes.Count, cohort.Episodes);
             SameMean([.. episodes.Where(e => e.MeanRelief is not null).Select(e => e.MeanRelief!.Value)], cohort.ImmediateRelief, cohort.Cohort + " relief");
             var changes = episodes.Where(e => e.Change is not null).ToList();
             SameMean([.. changes.Select(e => (double)e.Change!.Value)], cohort.DurableNprsChange, cohort.Cohort + " durable change");
@@ -78,6 +78,52 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
             SameProportion(episodes.Count(e => e.NdiChange >= 8), episodes.Count(e => e.NdiChange is not null), cohort.NdiResponders, cohort.Cohort + " NDI responders");
             SameProportion(episodes.Count(e => e.OdiChange >= 10), episodes.Count(e => e.OdiChange is not null), cohort.OdiResponders, cohort.Cohort + " ODI responders");
             SameProportion(episodes.Count(e => e.Relapsed), episodes.Count(e => e.FollowedUp), cohort.RelapseAtFollowUp, cohort.Cohort + " relapse");
+        }
+    }
+
+    /// <summary>IMMPACT's fixed time points: change at discharge (last in-care NPRS) and at follow-up
+    /// (last follow-up NPRS, with its window), each over its own episodes.</summary>
+    [Fact]
+    public async Task Outcomes_at_discharge_and_at_follow_up_are_separate_each_with_its_own_n()
+    {
+        var served = await Compare(new StudyQuery());
+        foreach (var (cohort, episodes) in new[] { (served.Early, Completed.Where(e => e.Weeks < 12).ToList()), (served.Chronic, Completed.Where(e => e.Weeks >= 12).ToList()) })
+        {
+            var discharged = episodes.Where(e => e.LastInCare is not null).ToList();
+            SameMean([.. discharged.Select(e => (double)e.ChangeAtDischarge!.Value)], cohort.AtDischarge.NprsChange, cohort.Cohort + " change at discharge");
+            SameProportion(discharged.Count(e => RawEpisode.Improved(e.Baseline, e.LastInCare!.Value, 2, 30)), discharged.Count,
+                cohort.AtDischarge.NprsResponders, cohort.Cohort + " responders at discharge");
+            Assert.Null(cohort.AtDischarge.WeeksAfterDischarge);
+
+            var followedUp = episodes.Where(e => e.LastFollowUp is not null).ToList();
+            Assert.InRange(followedUp.Count, 11, discharged.Count - 1);
+            SameMean([.. followedUp.Select(e => (double)e.ChangeAtFollowUp!.Value)], cohort.AtFollowUp.NprsChange, cohort.Cohort + " change at follow-up");
+            SameProportion(followedUp.Count(e => RawEpisode.Improved(e.Baseline, e.LastFollowUp!.Value, 2, 30)), followedUp.Count,
+                cohort.AtFollowUp.NprsResponders, cohort.Cohort + " responders at follow-up");
+            var weeks = followedUp.Select(e => e.FollowUpWeeks!.Value).Order().ToList();
+            int NearestRank(double q) => weeks[(int)Math.Ceiling(q * weeks.Count) - 1];
+            Assert.Equal(new WeeksWindow(weeks.Count, NearestRank(0.25), NearestRank(0.5), NearestRank(0.75), false), cohort.AtFollowUp.WeeksAfterDischarge);
+
+            // Durable change mixes the two horizons: a follow-up where there is one, else the last in-care score.
+            Assert.All(episodes.Where(e => e.Change is not null), e => Assert.Equal(e.ChangeAtFollowUp ?? e.ChangeAtDischarge, e.Change));
+        }
+
+        foreach (var (atTimePoint, score) in new (TimePointDifferences, Func<RawEpisode, int?>)[]
+                 {
+                     (served.AtDischargeDifference, e => e.LastInCare), (served.AtFollowUpDifference, e => e.LastFollowUp),
+                 })
+        {
+            var early = Completed.Where(e => e.Weeks < 12 && score(e) is not null).ToList();
+            var chronic = Completed.Where(e => e.Weeks >= 12 && score(e) is not null).ToList();
+            var (d, dl, du) = Textbook.Welch([.. early.Select(e => (double)(e.Baseline - score(e)!.Value))], [.. chronic.Select(e => (double)(e.Baseline - score(e)!.Value))]);
+            Close(d, atTimePoint.NprsChange.Estimate, "Welch difference at a time point");
+            Close(dl, atTimePoint.NprsChange.Lower, "Welch lower at a time point");
+            Close(du, atTimePoint.NprsChange.Upper, "Welch upper at a time point");
+            bool Responds(RawEpisode e) => RawEpisode.Improved(e.Baseline, score(e)!.Value, 2, 30);
+            var (rd, rl, ru) = Textbook.Newcombe(early.Count(Responds), early.Count, chronic.Count(Responds), chronic.Count);
+            Close(rd, atTimePoint.NprsResponders.Estimate, "RD at a time point");
+            Close(rl, atTimePoint.NprsResponders.Lower, "RD lower at a time point");
+            Close(ru, atTimePoint.NprsResponders.Upper, "RD upper at a time point");
         }
     }
 
@@ -129,7 +175,7 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
                      (served.Chronic, Completed.Where(e => e.Weeks >= chronicFromWeeks).ToList()),
                  })
         {
-            Assert.Equal(episodes.Count, cohort.Patients);
+            Assert.Equal(episodes.Count, cohort.Episodes);
             var scored = episodes.Where(e => e.Change is not null).ToList();
             SameProportion(scored.Count(e => e.Responds(points, percent)), scored.Count, cohort.NprsResponders, cohort.Cohort + " responders");
             SameProportion(episodes.Count(e => e.NdiChange >= ndiMcid), episodes.Count(e => e.NdiChange is not null), cohort.NdiResponders, cohort.Cohort + " NDI responders");
@@ -237,6 +283,6 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         var early = episodes.Where(e => e.Weeks < 26 && e.Change is not null).Select(e => (double)e.Change!.Value).ToList();
         Assert.False(served.Suppressed, served.SuppressionReason);
         SameMean(early, served.Early.DurableNprsChange, "early (<26 weeks) durable change, all statuses");
-        Assert.Equal(episodes.Count(e => e.Weeks >= 26), served.Chronic.Patients);
+        Assert.Equal(episodes.Count(e => e.Weeks >= 26), served.Chronic.Episodes);
     }
 }

@@ -217,7 +217,7 @@ public sealed class EpisodeRowGraphType : ObjectGraphType<EpisodeRow>
         Field<IntGraphType>("ndiChange").Description("NDI change, baseline − latest (raw points).").Resolve(c => c.Source.Contribution.NdiChange);
         Field<FloatGraphType>("odiChange").Description("ODI change, baseline − latest (points).").Resolve(c => c.Source.Contribution.OdiChange);
         Field<NonNullGraphType<BooleanGraphType>>("followedUp").Description("Has a follow-up NPRS after discharge.").Resolve(c => c.Source.Contribution.FollowedUp);
-        Field<NonNullGraphType<BooleanGraphType>>("relapsed").Description("NPRS rose by 2+ points from discharge to follow-up.").Resolve(c => c.Source.Contribution.Relapsed);
+        Field<NonNullGraphType<BooleanGraphType>>("relapsed").Description("The last follow-up NPRS is 2 or more points above the last in-care NPRS (pre-session score or outcome measure).").Resolve(c => c.Source.Contribution.Relapsed);
         Field<NonNullGraphType<IntGraphType>>("generalizationLevel").Description("0 = every quasi-identifier at full precision; each level withholds more (see `withheld`).").Resolve(c => c.Source.Released.Level);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<StringGraphType>>>>("withheld").Description("Quasi-identifiers withheld or coarsened for this row to stay k-anonymous.")
             .Resolve(c => EpisodeRelease.WithheldAt(c.Source.Released.Level));

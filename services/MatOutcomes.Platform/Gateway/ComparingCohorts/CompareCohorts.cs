@@ -71,8 +71,8 @@ public sealed class CohortComparisonGraphType : ObjectGraphType<ComparisonResult
         Field<NonNullGraphType<CohortOutcomesGraphType>>("early").Description("Pain for less than the chronic threshold.").Resolve(c => c.Source.Comparison.Early);
         Field<NonNullGraphType<CohortOutcomesGraphType>>("chronic").Description("Pain for at least the chronic threshold.").Resolve(c => c.Source.Comparison.Chronic);
         Field<NonNullGraphType<CohortOutcomesGraphType>>("acute").Description("Pain for less than 6 weeks.").Resolve(c => c.Source.Comparison.Acute);
-        Field<NonNullGraphType<CohortOutcomesGraphType>>("subacute").Description("Early, but pain for at least 6 weeks.").Resolve(c => c.Source.Comparison.Subacute);
-        Field<NonNullGraphType<DifferenceEstimateGraphType>>("durableChangeDifference").Description("Welch difference in mean durable NPRS change.").Resolve(c => c.Source.Comparison.DurableChangeDifference);
+        Field<NonNullGraphType<CohortOutcomesGraphType>>("subacute").Description("Pain for 6 to 11 weeks (6 weeks up to the 12-week chronic threshold), whatever threshold the filter sets.").Resolve(c => c.Source.Comparison.Subacute);
+        Field<NonNullGraphType<DifferenceEstimateGraphType>>("durableChangeDifference").Description("Welch difference in mean durable NPRS change (mixed horizon; see atDischargeDifference and atFollowUpDifference).").Resolve(c => c.Source.Comparison.DurableChangeDifference);
         Field<NonNullGraphType<DifferenceEstimateGraphType>>("durableChangeHedgesG").Description("Hedges' g of durable NPRS change.").Resolve(c => c.Source.Comparison.DurableChangeHedgesG);
         Field<NonNullGraphType<DifferenceEstimateGraphType>>("ndiChangeDifference").Description("Welch difference in mean NDI change.").Resolve(c => c.Source.Comparison.NdiChangeDifference);
         Field<NonNullGraphType<DifferenceEstimateGraphType>>("odiChangeDifference").Description("Welch difference in mean ODI change.").Resolve(c => c.Source.Comparison.OdiChangeDifference);
@@ -82,6 +82,8 @@ public sealed class CohortComparisonGraphType : ObjectGraphType<ComparisonResult
         Field<NonNullGraphType<AdjustedEstimateGraphType>>("adjustedResponderDifference").Description("Risk-adjusted difference in NPRS responder probability (linear probability model).").Resolve(c => c.Source.Comparison.AdjustedResponderDifference);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<ClinicBenchmarkGraphType>>>>("benchmarks").Description("Per-clinic observed minus expected durable NPRS change.")
             .Resolve(c => Counted(c, c.Source.Comparison.Benchmarks));
+        Field<NonNullGraphType<TimePointDifferencesGraphType>>("atDischargeDifference").Description("Early minus chronic at discharge (last in-care NPRS).").Resolve(c => c.Source.Comparison.AtDischargeDifference);
+        Field<NonNullGraphType<TimePointDifferencesGraphType>>("atFollowUpDifference").Description("Early minus chronic at follow-up (last follow-up NPRS after discharge).").Resolve(c => c.Source.Comparison.AtFollowUpDifference);
     }
 
     internal static IReadOnlyList<T> Counted<T>(IResolveFieldContext context, IReadOnlyList<T> rows)
@@ -96,20 +98,69 @@ public sealed class CohortOutcomesGraphType : ObjectGraphType<CohortOutcomes>
     public CohortOutcomesGraphType()
     {
         Name = "CohortOutcomes";
-        Description = "Every outcome of one cohort. Durable change = baseline NPRS − latest NPRS (positive = less pain).";
+        Description = "Every outcome of one cohort. Changes are baseline minus a later score: positive = less pain. Every count is of " +
+                      "episodes of care, not people (one patient may have several episodes).";
         Field<NonNullGraphType<StudyCohortGraphType>>("cohort").Description("Which cohort.").Resolve(c => Enum.Parse<StudyCohort>(c.Source.Cohort, ignoreCase: true));
-        Field<IntGraphType>("patients").Description("Episodes in the cohort; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Patients);
+        Field<IntGraphType>("episodes").Description("Episodes of care in the cohort (not people); null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Episodes);
+        Field<IntGraphType>("patients").Description("The same count as `episodes`: it always counted episodes of care, not people.")
+            .DeprecationReason("Counts episodes, not people: use `episodes`.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Episodes);
         Field(x => x.Suppressed).Description("True when the cohort holds fewer than k patients or the study is unsafe.");
         Field<NonNullGraphType<MeanEstimateGraphType>>("immediateRelief").Description("Per-episode mean within-session relief (NPRS before − after).").Resolve(c => c.Source.ImmediateRelief);
-        Field<NonNullGraphType<MeanEstimateGraphType>>("durableNprsChange").Description("Baseline NPRS − latest NPRS.").Resolve(c => c.Source.DurableNprsChange);
+        Field<NonNullGraphType<MeanEstimateGraphType>>("durableNprsChange").Description("Baseline NPRS − the latest NPRS after intake, whichever " +
+            "came last of a pre-session score, an NPRS outcome measure or a follow-up. Mixed horizon: a follow-up for episodes that have one, " +
+            "the last in-care score for the rest; see atDischarge and atFollowUp for fixed time points.").Resolve(c => c.Source.DurableNprsChange);
         Field<NonNullGraphType<MeanEstimateGraphType>>("ndiChange").Description("NDI change (baseline − latest, raw points).").Resolve(c => c.Source.NdiChange);
         Field<NonNullGraphType<MeanEstimateGraphType>>("odiChange").Description("ODI change (baseline − latest, points).").Resolve(c => c.Source.OdiChange);
-        Field<NonNullGraphType<ProportionEstimateGraphType>>("nprsResponders").Description("Share improving by the NPRS MCID (points and percent).").Resolve(c => c.Source.NprsResponders);
+        Field<NonNullGraphType<ProportionEstimateGraphType>>("nprsResponders").Description("Share whose durable change meets the filter's NPRS MCID (points and percent of baseline).").Resolve(c => c.Source.NprsResponders);
         Field<NonNullGraphType<ProportionEstimateGraphType>>("ndiResponders").Description("Share improving by the NDI MCID.").Resolve(c => c.Source.NdiResponders);
         Field<NonNullGraphType<ProportionEstimateGraphType>>("odiResponders").Description("Share improving by the ODI MCID.").Resolve(c => c.Source.OdiResponders);
-        Field<NonNullGraphType<ProportionEstimateGraphType>>("relapseAtFollowUp").Description("Share of followed-up episodes whose NPRS rose by 2+ points after discharge.").Resolve(c => c.Source.RelapseAtFollowUp);
+        Field<NonNullGraphType<ProportionEstimateGraphType>>("relapseAtFollowUp").Description("Among episodes with a follow-up NPRS and an in-care NPRS, " +
+            "the share whose last follow-up NPRS is 2 or more points above their last in-care NPRS (pre-session score or outcome measure).").Resolve(c => c.Source.RelapseAtFollowUp);
         Field<NonNullGraphType<SurvivalEstimateGraphType>>("sessionsToMcid").Description("Kaplan–Meier time (sessions received) to the first NPRS that meets the filter's NPRS MCID: 0 when the " +
             "first pre-session score already meets it; censored at the sessions received when the episode ends without it.").Resolve(c => c.Source.SessionsToMcid);
+        Field<NonNullGraphType<TimePointOutcomesGraphType>>("atDischarge").Description("NPRS at discharge: baseline − the last in-care NPRS " +
+            "(pre-session score or NPRS outcome measure, never a follow-up). Own n: episodes with any in-care NPRS (for episodes still in " +
+            "care, the last so far).").Resolve(c => c.Source.AtDischarge);
+        Field<NonNullGraphType<TimePointOutcomesGraphType>>("atFollowUp").Description("NPRS at follow-up: baseline − the last follow-up NPRS " +
+            "after discharge, with when follow-ups were taken. Own n: episodes with a follow-up.").Resolve(c => c.Source.AtFollowUp);
+    }
+}
+
+public sealed class TimePointOutcomesGraphType : ObjectGraphType<TimePointOutcomes>
+{
+    public TimePointOutcomesGraphType()
+    {
+        Name = "TimePointOutcomes";
+        Description = "NPRS outcomes at one fixed time point, over the episodes with a score at it (its own n).";
+        Field<NonNullGraphType<MeanEstimateGraphType>>("nprsChange").Description("Baseline NPRS − the NPRS at this time point.").Resolve(c => c.Source.NprsChange);
+        Field<NonNullGraphType<ProportionEstimateGraphType>>("nprsResponders").Description("Share meeting the filter's NPRS MCID at this time point.").Resolve(c => c.Source.NprsResponders);
+        Field<FollowUpWindowGraphType>("weeksAfterDischarge").Description("When the follow-ups were taken (follow-up only; null at discharge).").Resolve(c => c.Source.WeeksAfterDischarge);
+    }
+}
+
+public sealed class FollowUpWindowGraphType : ObjectGraphType<WeeksWindow>
+{
+    public FollowUpWindowGraphType()
+    {
+        Name = "FollowUpWindow";
+        Description = "Weeks after discharge of the follow-ups: nearest-rank quartiles (104 stands for 104 or more). Quartiles, not the " +
+                      "range: the extremes are single episodes' values.";
+        Field<IntGraphType>("n").Description("Follow-ups; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field(x => x.LowerQuartile, nullable: true).Description("Weeks by which a quarter of the follow-ups were taken.");
+        Field(x => x.Median, nullable: true).Description("Weeks by which half of the follow-ups were taken.");
+        Field(x => x.UpperQuartile, nullable: true).Description("Weeks by which three quarters of the follow-ups were taken.");
+        Field(x => x.Suppressed).Description("True when fewer than k episodes have a follow-up, or the study is withheld.");
+    }
+}
+
+public sealed class TimePointDifferencesGraphType : ObjectGraphType<TimePointDifferences>
+{
+    public TimePointDifferencesGraphType()
+    {
+        Name = "TimePointDifferences";
+        Description = "Early minus chronic at one fixed time point.";
+        Field<NonNullGraphType<DifferenceEstimateGraphType>>("nprsChange").Description("Welch difference in mean NPRS change.").Resolve(c => c.Source.NprsChange);
+        Field<NonNullGraphType<DifferenceEstimateGraphType>>("nprsResponders").Description("Risk difference in NPRS responders (Newcombe interval).").Resolve(c => c.Source.NprsResponders);
     }
 }
 
@@ -160,7 +211,7 @@ public sealed class ClinicBenchmarkGraphType : ObjectGraphType<ClinicBenchmark>
         Name = "ClinicBenchmark";
         Description = "A clinic's mean durable NPRS change against what the network model expects for its case mix.";
         Field(x => x.Clinic).Description("Clinic id.");
-        Field<IntGraphType>("n").Description("The clinic's patients in the study; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field<IntGraphType>("n").Description("The clinic's episodes in the study; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Observed, nullable: true).Description("Observed mean durable NPRS change.");
         Field(x => x.Expected, nullable: true).Description("Expected mean under the network's risk-adjustment model.");
         Field(x => x.ObservedMinusExpected, nullable: true).Description("Observed minus expected: positive = better than case mix predicts.");

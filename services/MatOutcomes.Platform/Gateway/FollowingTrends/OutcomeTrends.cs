@@ -7,7 +7,7 @@ using MatOutcomes.Platform.Outcomes.Studying;
 
 namespace MatOutcomes.Platform.Gateway.FollowingTrends;
 
-public sealed record TrendPoint(string Quarter, long Patients, MeanEstimate DurableNprsChange, ProportionEstimate NprsResponders, bool Suppressed);
+public sealed record TrendPoint(string Quarter, long Episodes, MeanEstimate DurableNprsChange, ProportionEstimate NprsResponders, bool Suppressed);
 
 public sealed record TrendSeries(StudyCohort Cohort, IReadOnlyList<TrendPoint> Points);
 
@@ -154,9 +154,11 @@ public sealed class TrendPointGraphType : ObjectGraphType<TrendPoint>
         Name = "TrendPoint";
         Description = "A cohort's outcomes among episodes that started in one quarter.";
         Field(x => x.Quarter).Description("Quarter of episode start, yyyyQn.");
-        Field<IntGraphType>("patients").Description("Episodes; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Patients);
+        Field<IntGraphType>("episodes").Description("Episodes of care (not people); null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Episodes);
+        Field<IntGraphType>("patients").Description("The same count as `episodes`: it always counted episodes of care, not people.")
+            .DeprecationReason("Counts episodes, not people: use `episodes`.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Episodes);
         Field(x => x.Suppressed).Description("True when fewer than k patients, or the quarter is withheld (see withheldQuarters).");
-        Field<NonNullGraphType<MeanEstimateGraphType>>("durableNprsChange").Description("Mean baseline − latest NPRS.").Resolve(c => c.Source.DurableNprsChange);
-        Field<NonNullGraphType<ProportionEstimateGraphType>>("nprsResponders").Description("Share improving by the NPRS MCID.").Resolve(c => c.Source.NprsResponders);
+        Field<NonNullGraphType<MeanEstimateGraphType>>("durableNprsChange").Description("Mean baseline − latest NPRS (durable change, mixed horizon).").Resolve(c => c.Source.DurableNprsChange);
+        Field<NonNullGraphType<ProportionEstimateGraphType>>("nprsResponders").Description("Share whose durable change meets the filter's NPRS MCID.").Resolve(c => c.Source.NprsResponders);
     }
 }

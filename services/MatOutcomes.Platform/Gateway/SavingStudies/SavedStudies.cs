@@ -297,7 +297,7 @@ public sealed class OutcomeSummaryGraphType : ObjectGraphType<OutcomeSummary>
         Field(x => x.Value, nullable: true).Description("Mean, proportion or median sessions.");
         Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% interval.");
-        Field<IntGraphType>("n").Description("Patients behind the value; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field<IntGraphType>("n").Description("Episodes behind the value; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression.");
     }
 }

@@ -11,7 +11,7 @@ public sealed class MeanEstimateGraphType : ObjectGraphType<MeanEstimate>
     {
         Name = "MeanEstimate";
         Description = "A mean with its standard deviation and 95% t confidence interval. All numbers are null when fewer than k patients stand behind it.";
-        Field<IntGraphType>("n").Description("Patients with the measure; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field<IntGraphType>("n").Description("Episodes with the measure (episodes of care, not people); null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Mean, nullable: true).Description("Sample mean.");
         Field(x => x.Sd, nullable: true).Description("Sample standard deviation (n − 1).");
         Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% confidence interval.");
@@ -26,8 +26,8 @@ public sealed class ProportionEstimateGraphType : ObjectGraphType<ProportionEsti
     {
         Name = "ProportionEstimate";
         Description = "A proportion with its 95% Wilson score interval; null numbers when suppressed.";
-        Field<IntGraphType>("n").Description("Patients in the denominator; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
-        Field<IntGraphType>("count").Description("Patients in the numerator; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Count);
+        Field<IntGraphType>("n").Description("Episodes in the denominator; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field<IntGraphType>("count").Description("Episodes in the numerator; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.Count);
         Field(x => x.Proportion, nullable: true).Description("count / n.");
         Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% Wilson interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% Wilson interval.");
@@ -76,7 +76,7 @@ public sealed class AdjustedEstimateGraphType : ObjectGraphType<AdjustedEstimate
         Field(x => x.StandardError, nullable: true).Description("Its standard error.");
         Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% confidence interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% confidence interval.");
-        Field<IntGraphType>("n").Description("Patients in the model; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field<IntGraphType>("n").Description("Episodes in the model; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Parameters).Description("Parameters fitted (columns of the design with data).");
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the model cannot be fitted.");
     }

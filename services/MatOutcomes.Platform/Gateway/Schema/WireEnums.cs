@@ -60,7 +60,8 @@ public sealed class SessionFormatGraphType() : WireEnumGraphType<FormatClass>("S
     });
 
 /// <summary>The cohorts a study compares. Early and chronic split at the study's threshold;
-/// acute and subacute are the early cohort split at 6 weeks.</summary>
+/// acute (under 6 weeks) and subacute (6 to 11 weeks) are fixed bands below the 12-week
+/// threshold, whatever threshold a study chooses.</summary>
 public enum StudyCohort { Early, Chronic, Acute, Subacute }
 
 public sealed class StudyCohortGraphType() : WireEnumGraphType<StudyCohort>("Cohort",
@@ -69,7 +70,7 @@ public sealed class StudyCohortGraphType() : WireEnumGraphType<StudyCohort>("Coh
         [StudyCohort.Early] = "Pain for less than the study's chronic threshold (default 12 weeks).",
         [StudyCohort.Chronic] = "Pain for at least the study's chronic threshold (default 12 weeks, IASP / ICD-11).",
         [StudyCohort.Acute] = "Pain for less than 6 weeks.",
-        [StudyCohort.Subacute] = "Pain for at least 6 weeks but less than the chronic threshold.",
+        [StudyCohort.Subacute] = "Pain for 6 to 11 weeks (from 6 weeks up to the 12-week chronic threshold; fixed, whatever threshold a study chooses).",
     });
 
 public enum RowStatus { Active, Discharged }

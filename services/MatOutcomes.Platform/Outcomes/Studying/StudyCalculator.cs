@@ -3,9 +3,11 @@ using MatOutcomes.Platform.Outcomes.Projecting;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
+/// <summary>One cohort's outcomes. <see cref="Episodes"/> counts episodes of care, not people: one
+/// patient may have several episodes.</summary>
 public sealed record CohortOutcomes(
     string Cohort,
-    long? Patients,
+    long? Episodes,
     bool Suppressed,
     MeanEstimate ImmediateRelief,
     MeanEstimate DurableNprsChange,
@@ -15,7 +17,9 @@ public sealed record CohortOutcomes(
     ProportionEstimate NdiResponders,
     ProportionEstimate OdiResponders,
     ProportionEstimate RelapseAtFollowUp,
-    SurvivalEstimate SessionsToMcid);
+    SurvivalEstimate SessionsToMcid,
+    TimePointOutcomes AtDischarge,
+    TimePointOutcomes AtFollowUp);
 
 /// <summary>Early versus chronic. Differences are early minus chronic; positive change means less pain.</summary>
 public sealed record CohortComparison(
@@ -35,7 +39,9 @@ public sealed record CohortComparison(
     NntEstimate NumberNeededToTreat,
     AdjustedEstimate AdjustedDurableChangeDifference,
     AdjustedEstimate AdjustedResponderDifference,
-    IReadOnlyList<ClinicBenchmark> Benchmarks);
+    IReadOnlyList<ClinicBenchmark> Benchmarks,
+    TimePointDifferences AtDischargeDifference,
+    TimePointDifferences AtFollowUpDifference);
 
 /// <summary>Every study statistic from summed cells: O(cells of the smallest table that keeps what the
 /// study restricts), whatever the number of events. Suppression is decided first, from counts; a
@@ -82,7 +88,9 @@ public static class StudyCalculator
             benchmarksSafe
                 ? clinics.OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal)
                     .Select(x => changeModel.Benchmark(snapshot.Clinics[x.Key], x.Value, ModelOutcome.Change, k, false)).ToList()
-                : []);
+                : [],
+            TimePoints.Difference(e.AtDischarge, c.AtDischarge),
+            TimePoints.Difference(e.AtFollowUp, c.AtFollowUp));
     }
 
     /// <summary>A comparison is a pure function of the snapshot, the filter and k: computed once per
@@ -99,7 +107,7 @@ public static class StudyCalculator
         return new CohortComparison(sequence, k, true, UnsafeQuery,
             none("early"), none("chronic"), none("acute"), none("subacute"),
             difference, difference, difference, difference, difference, new NntEstimate(null, null, null, false, true),
-            adjusted, adjusted, []);
+            adjusted, adjusted, [], TimePoints.WithheldDifferences, TimePoints.WithheldDifferences);
     }
 
     private static CohortOutcomes WithheldOutcomes(string cohort)
@@ -107,7 +115,7 @@ public static class StudyCalculator
         var mean = new MeanEstimate(null, null, null, null, null, true);
         var proportion = new ProportionEstimate(null, null, null, null, null, true);
         return new CohortOutcomes(cohort, null, true, mean, mean, mean, mean, proportion, proportion, proportion, proportion,
-            new SurvivalEstimate(null, null, [], null, null, null, true));
+            new SurvivalEstimate(null, null, [], null, null, null, true), TimePoints.Withheld(false), TimePoints.Withheld(true));
     }
 
     /// <summary>The matching cells' histograms, one sum per pain-duration band.</summary>
@@ -159,6 +167,8 @@ public static class StudyCalculator
             Statistics.Proportion(sums.NdiChange.Skip(50 + query.NdiMcid).Sum(), ndi.N, limit),
             Statistics.Proportion(sums.OdiChangeFloor.Skip(100 + query.OdiMcid).Sum(), sums.Odi.N, limit),
             Statistics.Proportion(sums.Relapsed, sums.FollowedUp, limit),
-            Survival.KaplanMeier(events, censored, limit));
+            Survival.KaplanMeier(events, censored, limit),
+            TimePoints.AtDischarge(sums, query, limit),
+            TimePoints.AtFollowUp(sums, query, limit));
     }
 }
