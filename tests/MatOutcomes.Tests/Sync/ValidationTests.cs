@@ -209,6 +209,39 @@ public class ValidationTests(PlatformFixture platform) : IClassFixture<PlatformF
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
     }
 
+    [Fact]
+    public async Task A_body_with_thousands_of_errors_gets_a_small_answer_listing_the_first_hundred_and_a_count()
+    {
+        var clinic = PlatformFixture.NewClinic();
+        using var client = platform.Client(platform.ClinicToken(clinic));
+        var members = string.Join(",", Enumerable.Range(0, 100_000).Select(i => $"\"x{i}\":1"));
+        var body = $"{{\"episodes\":[{{\"episodeId\":\"{Guid.NewGuid()}\",\"events\":[],{members}}}]}}";
+
+        var response = await client.PostAsync($"/api/clinics/{clinic}/events", PlatformFixture.Json(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(text.Length < 32 * 1024, $"the refusal is {text.Length} bytes");
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal(FieldErrors.MaxListed, problem.RootElement.GetProperty("errors").GetArrayLength());
+        Assert.Equal(FieldErrors.MaxCounted, problem.RootElement.GetProperty("errorCount").GetInt32());
+        Assert.Equal("episodes[0].x0", problem.RootElement.GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_few_errors_are_all_listed_with_their_exact_count()
+    {
+        var clinic = PlatformFixture.NewClinic();
+        using var client = platform.Client(platform.ClinicToken(clinic));
+        var body = $"{{\"episodes\":[{{\"episodeId\":\"{Guid.NewGuid()}\",\"events\":[],\"name\":1,\"phone\":2}}]}}";
+
+        var response = await client.PostAsync($"/api/clinics/{clinic}/events", PlatformFixture.Json(body));
+
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, problem.RootElement.GetProperty("errors").GetArrayLength());
+        Assert.Equal(2, problem.RootElement.GetProperty("errorCount").GetInt32());
+    }
+
     public static TheoryData<string, string, string> EpisodeRuleCases() => new()
     {
         { "session-before-opening", "episodes[0].events[1].data.sessionDate", "not-before-opening" },
