@@ -31,9 +31,10 @@ public static class EventStoreExtensions
                 options.Policies.AllDocumentsAreMultiTenanted();
                 options.Events.StreamIdentity = StreamIdentity.AsGuid;
                 // Rich mode assigns versions and sequences before the insert, so a push knows
-                // exactly which positions it took; client event ids are unique store-wide.
+                // exactly which positions it took; client event ids are unique per clinic.
                 options.Events.AppendMode = EventAppendMode.Rich;
-                options.Events.EnableUniqueIndexOnEventId = true;
+                options.Events.IgnoreIndex(TenantEventIdIndex.Name);
+                options.Storage.Add(new TenantEventIdIndex.Feature(Schema, options.Advanced.Migrator));
                 foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
 
                 options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
