@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Marten;
 using MatOutcomes.Platform.Gateway.BrowsingEpisodes;
+using MatOutcomes.Platform.Gateway.Limits;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Studying;
@@ -91,7 +92,8 @@ public sealed class CellCache
 /// sequence and any episode rows are read in one repeatable-read transaction, so every figure of
 /// a response reflects the same sequence; cells are loaded at most once per request (usually not
 /// at all: <see cref="CellCache"/>), and comparisons are computed once per distinct filter and sequence.</summary>
-public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, CellCache cache, IOptions<PrivacyOptions> privacy)
+public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, CellCache cache, IOptions<PrivacyOptions> privacy,
+    ReplayBudget replays)
     : IAsyncDisposable
 {
     // GraphQL resolves sibling root fields in parallel; one connection takes one command at a time.
@@ -125,7 +127,7 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, C
     private async Task<NetworkSnapshot> ReplayAsync(long sequence, CancellationToken cancellation)
     {
         if (cache.AsOf(sequence) is { } kept) return kept;
-        var (cells, _) = await reader.AsOfAsync(sequence, cancellation);
+        var (cells, _) = await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation);
         return cache.KeepAsOf(new NetworkSnapshot(sequence, cells, live: false, K));
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MatOutcomes.Contracts;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Gateway.Limits;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
@@ -13,10 +14,12 @@ public static class CompareCohorts
     public static void MapCompareCohorts(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/studies/cohort-comparison", Handle)
             .RequireAuthorization(AuthenticationExtensions.Researcher)
+            .RequireRateLimiting(ResearcherRateLimit.Policy)
+            .AddEndpointFilter(ReplayBudget.ChargeAsOfQuery)
             .Produces<CohortComparison>();
 
     private static async Task<IResult> Handle(HttpRequest request, StudyReader reader, IOptions<PrivacyOptions> privacy,
-        CancellationToken cancellation, long? asOf = null)
+        ReplayBudget replays, CancellationToken cancellation, long? asOf = null)
     {
         StudyQuery query;
         try
@@ -33,7 +36,9 @@ public static class CompareCohorts
         if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
-        var (cells, sequence) = asOf is { } at ? await reader.AsOfAsync(at, cancellation) : await reader.CurrentAsync(cancellation);
+        var (cells, sequence) = asOf is { } at
+            ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation)
+            : await reader.CurrentAsync(cancellation);
         return TypedResults.Ok(StudyCalculator.Compare(cells.ToList(), query, sequence, privacy.Value.K));
     }
 }
