@@ -91,6 +91,10 @@ public static class GatewayModule
         });
 
         builder.Services.AddRateLimiter(options => options.AddPolicy<string, ResearcherRateLimit>(RateLimitPolicy));
+        // Kestrel refuses request lines over 8 KiB with a bare 414 before the gateway sees them;
+        // let GET documents up to the gateway's own limit through, to be answered by its rules.
+        var requestLine = builder.Configuration.GetValue("Gateway:MaxRequestBytes", new GatewayOptions().MaxRequestBytes) + 8 * 1024;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, requestLine));
         return builder;
     }
 

@@ -30,6 +30,7 @@ public static class ServiceDefaultsExtensions
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
         builder.Services.AddExceptionHandler<DatabaseOutage>();
+        builder.Services.AddExceptionHandler<BadRequests>();
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton<PlatformTelemetry>();
 

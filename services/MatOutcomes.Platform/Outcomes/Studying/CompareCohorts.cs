@@ -15,6 +15,7 @@ public static class CompareCohorts
         app.MapPost("/api/studies/cohort-comparison", Handle)
             .RequireAuthorization(AuthenticationExtensions.Researcher)
             .RequireRateLimiting(ResearcherRateLimit.Policy)
+            .AddEndpointFilter(RequestBody.AtMost(RequestBody.StudyLimit))
             .AddEndpointFilter(ReplayBudget.ChargeAsOfQuery)
             .Produces<CohortComparison>();
 
