@@ -11,6 +11,8 @@ SEED=${SEED:-$(date +%s)}
 URL="http://127.0.0.1:$PORT"
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
 
+source infra/prerequisites.sh
+require postgres npm curl
 source infra/platform.sh
 build_platform
 start_platform

@@ -1,4 +1,6 @@
+using HealthChecks.UI.Client;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
@@ -62,7 +64,27 @@ public static class ServiceDefaultsExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health");
+        // Liveness runs no check: a process that answers is alive, whatever its database does.
+        app.MapHealthChecks(Health.Live, new HealthCheckOptions { Predicate = _ => false });
+        var readiness = new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(Health.ReadyTag),
+            ResponseWriter = UIResponseWriter.WriteHealthCheckUIResponse,
+        };
+        app.MapHealthChecks(Health.Ready, readiness);
+        // The scripts wait on /health: it means "ready".
+        app.MapHealthChecks(Health.Path, readiness);
         return app;
     }
+}
+
+/// <summary>Health endpoints: <c>/health/live</c> (the process answers; 200 always) and
+/// <c>/health/ready</c> = <c>/health</c> (every check tagged <see cref="ReadyTag"/>: 503 when one
+/// is Unhealthy, 200 with the details in a JSON body otherwise).</summary>
+public static class Health
+{
+    public const string Path = "/health";
+    public const string Live = "/health/live";
+    public const string Ready = "/health/ready";
+    public const string ReadyTag = "ready";
 }

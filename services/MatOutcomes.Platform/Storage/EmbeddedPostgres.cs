@@ -16,15 +16,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly bool _deleteOnStop;
 
-    private EmbeddedPostgres(string binDirectory, string dataDirectory, int port, bool deleteOnStop)
+    private EmbeddedPostgres(string binDirectory, string dataDirectory, int port, bool startedHere, bool deleteOnStop)
     {
         _binDirectory = binDirectory;
         _dataDirectory = dataDirectory;
         _deleteOnStop = deleteOnStop;
         Port = port;
+        StartedHere = startedHere;
     }
 
     public int Port { get; }
+
+    /// <summary>False when the cluster was already running (another process, or a killed run, started
+    /// it): this instance then neither stops nor deletes it.</summary>
+    public bool StartedHere { get; }
     public string DataDirectory => _dataDirectory;
 
     public string ConnectionString(string database = DatabaseName) => new NpgsqlConnectionStringBuilder
@@ -33,7 +38,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         MaxPoolSize = 50, Timeout = 30,
     }.ConnectionString;
 
-    /// <summary>Starts (or, if a previous run left it running, adopts) the cluster in
+    /// <summary>Starts (or, if another process or a killed run left it running, adopts) the cluster in
     /// <paramref name="dataDirectory"/> and makes sure the platform's database exists.</summary>
     /// <param name="durable">false for throw-away test clusters: fsync off, much faster.</param>
     public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, bool durable, bool deleteOnStop,
@@ -55,9 +60,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 ["-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"],
                 asPostgres: IsRoot, cancellation);
 
-        var port = await RunningPortAsync(bin, dataDirectory, cancellation)
-                   ?? await StartClusterAsync(bin, dataDirectory, durable, cancellation);
-        var server = new EmbeddedPostgres(bin, dataDirectory, port, deleteOnStop);
+        var running = await RunningPortAsync(bin, dataDirectory, cancellation);
+        var (port, startedHere) = running is { } adopted ? (adopted, false) : await StartClusterAsync(bin, dataDirectory, durable, cancellation);
+        var server = new EmbeddedPostgres(bin, dataDirectory, port, startedHere, deleteOnStop);
         await server.CreateDatabaseAsync(DatabaseName, cancellation);
         return server;
     }
@@ -79,6 +84,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Whoever started the cluster stops it: another process may still be using one we adopted.
+        if (!StartedHere) return;
         await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"],
             asPostgres: IsRoot, CancellationToken.None, throwOnFailure: false);
         if (_deleteOnStop)
@@ -88,7 +95,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task<int> StartClusterAsync(string bin, string dataDirectory, bool durable, CancellationToken cancellation)
+    /// <summary>Starts the cluster and returns its port and true; or, when another process started it
+    /// in the meantime, that cluster's port and false.</summary>
+    private static async Task<(int Port, bool StartedHere)> StartClusterAsync(string bin, string dataDirectory, bool durable,
+        CancellationToken cancellation)
     {
         var settings = $"-p {{0}} -k {dataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=300";
         if (!durable) settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
@@ -102,10 +112,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 await RunAsync(Path.Combine(bin, "pg_ctl"),
                     ["-D", dataDirectory, "-o", string.Format(settings, port), "-l", Path.Combine(dataDirectory, "server.log"), "-w", "-t", "60", "start"],
                     asPostgres: IsRoot, cancellation);
-                return port;
+                return (port, true);
             }
             catch (InvalidOperationException) when (attempt < 3)
             {
+                if (await RunningPortAsync(bin, dataDirectory, cancellation) is { } other) return (other, false);
             }
         }
     }

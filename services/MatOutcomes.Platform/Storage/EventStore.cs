@@ -3,7 +3,8 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
-using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.ServiceDefaults;
+using Npgsql;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Marten;
@@ -19,40 +20,23 @@ public static class EventStoreExtensions
     public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PostgresServer>();
+        builder.Services.AddHealthChecks()
+            // A short connect and command timeout: readiness must answer quickly when the database is gone.
+            .AddNpgSql(services => new NpgsqlConnectionStringBuilder(services.GetRequiredService<PostgresServer>().ConnectionString)
+                {
+                    Timeout = 2, CommandTimeout = 2, Pooling = false,
+                }.ConnectionString, name: "database", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<ProjectionHealth>("projections", tags: [Health.ReadyTag], timeout: TimeSpan.FromSeconds(3));
 
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(services.GetRequiredService<PostgresServer>().ConnectionString);
-                options.DatabaseSchemaName = Schema;
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-
-                options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
-                options.Policies.AllDocumentsAreMultiTenanted();
-                options.Events.StreamIdentity = StreamIdentity.AsGuid;
-                // Rich mode assigns versions and sequences before the insert, so a push knows
-                // exactly which positions it took; client event ids are unique per clinic.
-                options.Events.AppendMode = EventAppendMode.Rich;
-                options.Events.IgnoreIndex(TenantEventIdIndex.Name);
-                options.Storage.Add(new TenantEventIdIndex.Feature(Schema, options.Advanced.Migrator));
-                foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
-
-                options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
-                options.Schema.For<Episode>().Identity(e => e.Id);
-
-                // Cross-clinic read models: one set for the whole network, so single-tenanted.
-                options.Projections.Add(new OutcomesProjection(), ProjectionLifecycle.Async, OutcomesProjection.Name, async =>
-                {
-                    async.DeleteViewTypeOnTeardown<OutcomeCell>();
-                    async.DeleteViewTypeOnTeardown<EpisodeSummary>();
-                });
-                options.Schema.For<OutcomeCell>().SingleTenanted();
-                options.Schema.For<EpisodeSummary>().SingleTenanted();
+                ConfigureEvents(options, services.GetRequiredService<PostgresServer>().ConnectionString);
                 return options;
             })
             .UseLightweightSessions()
-            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection
-            // (HotCold fails with the unpatched DistributedLock this repository must use).
+            // Wolverine, not Marten's HotCold daemon, decides which process runs each projection:
+            // it spreads them over the nodes, where HotCold puts them all on one (README, Storage).
             .IntegrateWithWolverine(m => m.UseWolverineManagedEventSubscriptionDistribution = true)
             .ApplyAllDatabaseChangesOnStartup();
 
@@ -72,5 +56,28 @@ public static class EventStoreExtensions
             options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(4);
         });
         return builder;
+    }
+
+    /// <summary>The event store itself: schema, tenancy, event types and the inline episode read
+    /// model. Shared with the benchmark's loader, which appends through Marten exactly as the
+    /// platform stores events.</summary>
+    public static void ConfigureEvents(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
+        options.Policies.AllDocumentsAreMultiTenanted();
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Rich mode assigns versions and sequences before the insert, so a push knows
+        // exactly which positions it took; client event ids are unique per clinic.
+        options.Events.AppendMode = EventAppendMode.Rich;
+        options.Events.IgnoreIndex(TenantEventIdIndex.Name);
+        options.Storage.Add(new TenantEventIdIndex.Feature(Schema, options.Advanced.Migrator));
+        foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
+
+        options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<Episode>().Identity(e => e.Id);
     }
 }

@@ -14,8 +14,9 @@ public sealed class PostgresServer(IConfiguration configuration, ILogger<Postgre
         var embedded = EmbeddedPostgres.StartAsync(dataDirectory, durable: true, deleteOnStop: false,
             configuration["Postgres:BinDirectory"]).GetAwaiter().GetResult();
         log.LogInformation(
-            "No ConnectionStrings:Marten configured: using an embedded PostgreSQL on 127.0.0.1:{Port}, data in {DataDirectory}",
-            embedded.Port, embedded.DataDirectory);
+            "No ConnectionStrings:Marten configured: using an embedded PostgreSQL on 127.0.0.1:{Port}, data in {DataDirectory} ({Whose})",
+            embedded.Port, embedded.DataDirectory,
+            embedded.StartedHere ? "started by this process, stopped when it exits" : "already running, left running when this process exits");
         return (embedded.ConnectionString(), embedded);
     });
 

@@ -19,15 +19,24 @@ public static class StudyReport
         }
         using var result = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellation));
         var root = result.RootElement;
+        // A small network's answer is withheld whole (k-anonymity), or cohort by cohort.
+        if (Suppressed(root))
+        {
+            var reason = root.TryGetProperty("suppressionReason", out var why) ? why.GetString() : "too few patients";
+            AnsiConsole.WriteLine($"The early-versus-chronic study is withheld: {reason}");
+            return;
+        }
 
         var table = new Table().Title(Markup.Escape($"Early (< 12 weeks) versus chronic pain, discharged episodes (events through #{root.GetProperty("sequence")})"))
             .AddColumns("cohort", "patients", "durable NPRS change", "responders", "median sessions to MCID", "immediate relief");
         foreach (var cohort in new[] { "acute", "subacute", "early", "chronic" })
         {
             var c = root.GetProperty(cohort);
-            table.AddRow(new[] { cohort, c.GetProperty("patients").ToString(), Mean(c.GetProperty("durableNprsChange")),
-                Proportion(c.GetProperty("nprsResponders")), Median(c.GetProperty("sessionsToMcid")), Mean(c.GetProperty("immediateRelief")) }
-                .Select(cell => new Text(cell)));
+            string[] row = Suppressed(c)
+                ? [cohort, .. Enumerable.Repeat("suppressed", 5)]
+                : [cohort, c.GetProperty("patients").ToString(), Mean(c.GetProperty("durableNprsChange")),
+                    Proportion(c.GetProperty("nprsResponders")), Median(c.GetProperty("sessionsToMcid")), Mean(c.GetProperty("immediateRelief"))];
+            table.AddRow(row.Select(cell => new Text(cell)));
         }
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"early − chronic, raw:           {Interval(root.GetProperty("durableChangeDifference"))} NPRS points");

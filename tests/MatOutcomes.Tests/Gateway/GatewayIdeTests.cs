@@ -84,33 +84,12 @@ public class GatewayIdeTests(KestrelPlatform platform) : IClassFixture<KestrelPl
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         try
         {
-            await page.GotoAsync(new Uri(platform.BaseAddress, $"/graphql/ide?token={token}").ToString());
-            await page.WaitForSelectorAsync(".graphiql-container .graphiql-query-editor .CodeMirror");
+            await IdePage.OpenAsync(page, platform.BaseAddress, token);
 
             Assert.DoesNotContain("token=", page.Url);
             Assert.Equal(token, await page.EvaluateAsync<string>("() => localStorage.getItem('matoutcomes.gateway.token')"));
 
-            await page.EvaluateAsync("""
-                () => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
-                    .setValue('query FromTheIde { readModel { k sequence } clinics { id episodes } }')
-                """);
-            // GraphiQL derives the operation name from the editor after a debounce; run only once
-            // its tab state names the new operation, as a person would after typing.
-            await page.WaitForFunctionAsync("""
-                () => {
-                  const state = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
-                  return state && state.tabs[state.activeTabIndex].operationName === 'FromTheIde';
-                }
-                """);
-            await page.ClickAsync(".graphiql-execute-button");
-            var result = await page.WaitForFunctionAsync("""
-                () => {
-                  const editor = document.querySelector('.graphiql-response .CodeMirror');
-                  const text = editor && editor.CodeMirror.getValue();
-                  return text && text.includes('"readModel"') ? text : null;
-                }
-                """, null, new PageWaitForFunctionOptions { Timeout = 15_000 });
-            var response = await result.JsonValueAsync<string>();
+            var response = await IdePage.RunAsync(page, "query FromTheIde { readModel { k sequence } clinics { id episodes } }", "FromTheIde", "readModel");
             Assert.Contains("\"k\": 11", response);
             Assert.DoesNotContain("errors", response);
         }

@@ -41,12 +41,17 @@ public class GatewayProtocolTests(PlatformFixture fixture) : IClassFixture<Platf
     }
 
     [Theory]
-    [InlineData(null, GraphQLClient.Modern)]
-    [InlineData("*/*", GraphQLClient.Modern)]
+    [InlineData(null, GraphQLClient.Legacy)]
+    [InlineData("*/*", GraphQLClient.Legacy)]
+    [InlineData("application/*", GraphQLClient.Legacy)]
+    [InlineData("application/json, text/plain, */*", GraphQLClient.Legacy)]
     [InlineData("application/json", GraphQLClient.Legacy)]
+    [InlineData("application/graphql-response+json", GraphQLClient.Modern)]
+    [InlineData("application/graphql-response+json, */*", GraphQLClient.Modern)]
+    [InlineData("application/graphql-response+json, application/json", GraphQLClient.Modern)]
     [InlineData("application/graphql-response+json, application/json;q=0.9", GraphQLClient.Modern)]
     [InlineData("application/graphql-response+json;q=0.5, application/json", GraphQLClient.Legacy)]
-    [InlineData("application/*", GraphQLClient.Modern)]
+    [InlineData("application/json;q=0, */*", GraphQLClient.Modern)]
     public async Task The_response_media_type_follows_the_accept_header(string? accept, string expected)
     {
         var reply = await Researcher.PostAsync(Status, accept: accept);

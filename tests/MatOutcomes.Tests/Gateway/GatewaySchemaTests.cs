@@ -24,12 +24,7 @@ public class GatewaySchemaTests(PlatformFixture fixture) : IClassFixture<Platfor
         }
     }
 
-    private static string SchemaFile()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MatOutcomes.sln"))) directory = directory.Parent;
-        return Path.Combine(directory!.FullName, "services", "MatOutcomes.Platform", "Gateway", "schema.graphql");
-    }
+    private static string SchemaFile() => Repository.PathTo("services", "MatOutcomes.Platform", "Gateway", "schema.graphql");
 
     [Fact]
     public void The_committed_schema_file_matches_the_served_schema()

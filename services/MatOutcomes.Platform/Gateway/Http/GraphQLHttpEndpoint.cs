@@ -17,7 +17,7 @@ namespace MatOutcomes.Platform.Gateway.Http;
 
 /// <summary>GraphQL over HTTP (graphql.github.io/graphql-over-http), written here because
 /// GraphQL.Server is not served: POST application/json or GET with query parameters; the
-/// response media type negotiated from Accept; request, parse and validation failures answered
+/// response media type negotiated from Accept (application/json when it names neither); request, parse and validation failures answered
 /// 400 under application/graphql-response+json but 200 under legacy application/json; mutations
 /// over GET refused with 405.</summary>
 public static class GraphQLHttpEndpoint
@@ -166,29 +166,35 @@ public static class GraphQLHttpEndpoint
     private static ExecutionResult RequestError(string code, string message) =>
         new() { Errors = [new ExecutionError(message) { Code = code }] };
 
-    /// <summary>The response media type: the client's most preferred of the two we speak, the new
-    /// one on ties, wildcards and an absent Accept header (the spec's watershed has passed).</summary>
+    /// <summary>The response media type: the one the client prefers; on a tie the new one if the
+    /// client names it, else application/json, which the spec makes the answer to a missing Accept
+    /// header or a bare wildcard (older clients send those and understand only JSON).</summary>
     public static string? Negotiate(HttpRequest request)
     {
         var accept = request.GetTypedHeaders().Accept;
-        if (accept is not { Count: > 0 }) return GraphQLResponseJson;
+        if (accept is not { Count: > 0 }) return Json;
 
-        double Quality(string mediaType)
+        // The quality a range gives a media type when it names it (exact) or covers it (wildcard); -1: absent.
+        double Quality(string mediaType, bool exact)
         {
             var best = -1.0;
             foreach (var range in accept)
             {
                 var type = range.MediaType.Value ?? "";
-                var matches = type.Equals(mediaType, StringComparison.OrdinalIgnoreCase) || type == "*/*" ||
-                              (type.Equals("application/*", StringComparison.OrdinalIgnoreCase) && mediaType.StartsWith("application/", StringComparison.Ordinal));
+                var matches = exact
+                    ? type.Equals(mediaType, StringComparison.OrdinalIgnoreCase)
+                    : type == "*/*" || type.Equals("application/*", StringComparison.OrdinalIgnoreCase);
                 if (matches) best = Math.Max(best, range.Quality ?? 1.0);
             }
             return best;
         }
 
-        var (modern, legacy) = (Quality(GraphQLResponseJson), Quality(Json));
+        var (namedModern, namedLegacy, wildcard) = (Quality(GraphQLResponseJson, true), Quality(Json, true), Quality("", false));
+        var modern = namedModern >= 0 ? namedModern : wildcard;
+        var legacy = namedLegacy >= 0 ? namedLegacy : wildcard;
         if (modern <= 0 && legacy <= 0) return null;
-        return modern >= legacy ? GraphQLResponseJson : Json;
+        if (modern != legacy) return modern > legacy ? GraphQLResponseJson : Json;
+        return namedModern >= 0 ? GraphQLResponseJson : Json;
     }
 
     private sealed record RequestFailure(int Status, string Code, string Message);

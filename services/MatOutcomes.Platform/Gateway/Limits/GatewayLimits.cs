@@ -22,6 +22,9 @@ public static class GatewayLimits
         schema.Initialize();
         var cost = QueryCost.Measure(schema, document, operation, variables);
 
+        if (cost.Cycle is { } fragment)
+            return new(StatusCodes.Status400BadRequest, "FRAGMENT_CYCLE",
+                $"Fragment '{fragment}' spreads itself, directly or through other fragments; a document must not.");
         var replays = services.GetRequiredService<ReplayBudget>();
         if (cost.AsOf.Count > replays.Limits.PerRequest)
             return new(StatusCodes.Status400BadRequest, "TOO_MANY_AS_OF",

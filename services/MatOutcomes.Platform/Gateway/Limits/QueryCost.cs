@@ -7,7 +7,7 @@ namespace MatOutcomes.Platform.Gateway.Limits;
 /// <summary>What a document would cost if executed: its cost in the usual complexity units
 /// (1 per field, list fields multiplying their children, computed studies far more), its depth, how
 /// many field selections it expands to, and the distinct <c>asOf</c> sequences it asks for.</summary>
-public sealed record QueryCostEstimate(double Cost, int Depth, double Fields, IReadOnlySet<string> AsOf);
+public sealed record QueryCostEstimate(double Cost, int Depth, double Fields, IReadOnlySet<string> AsOf, string? Cycle = null);
 
 /// <summary>Measures a document before anything else looks at it. GraphQL.NET's complexity analyzer
 /// walks every fragment again at each spread, so 35 levels of fragments spreading the next one twice
@@ -46,6 +46,7 @@ public static class QueryCost
             .ToDictionary(g => g.Key, g => g.First());
         private readonly Dictionary<string, Summary> _measured = [];
         private readonly HashSet<string> _measuring = [];
+        private string? _cycle;
 
         public QueryCostEstimate Operation(GraphQLOperationDefinition operation)
         {
@@ -56,7 +57,7 @@ public static class QueryCost
                 _ => schema.Subscription,
             };
             var summary = SelectionSet(operation.SelectionSet, root, parentFirst: null);
-            return new QueryCostEstimate(summary.Cost, summary.Depth, summary.Fields, summary.AsOf);
+            return new QueryCostEstimate(summary.Cost, summary.Depth, summary.Fields, summary.AsOf, _cycle);
         }
 
         private Summary SelectionSet(GraphQLSelectionSet set, IGraphType? parent, double? parentFirst)
@@ -118,7 +119,11 @@ public static class QueryCost
             if (_measured.TryGetValue(key, out var known)) return known;
             if (!_fragments.TryGetValue(name, out var definition)) return new Summary(0, 0, 0, []);
             // A cycle is invalid GraphQL (validation names it); here it must only not loop forever.
-            if (!_measuring.Add(key)) return new Summary(Saturated, 0, Saturated, []);
+            if (!_measuring.Add(key))
+            {
+                _cycle ??= name;
+                return new Summary(0, 0, 0, []);
+            }
             var type = schema.AllTypes[definition.TypeCondition.Type.Name.StringValue];
             var summary = SelectionSet(definition.SelectionSet, type, parentFirst);
             _measuring.Remove(key);
