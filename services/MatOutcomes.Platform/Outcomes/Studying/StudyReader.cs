@@ -47,10 +47,9 @@ public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
 
     private async Task<CubeSnapshot> ReplayAsync(long sequence, CancellationToken cancellation)
     {
-        await using var session = store.QuerySession();
         var writer = new CubeWriter(clinics);
         var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
-        await foreach (var replayed in EpisodeReplay.ReadAsync(session, sequence, cancellation))
+        await foreach (var replayed in EpisodeReplay.ReadAsync(store, sequence, cancellation))
         {
             if (replayed.Episode is not { } episode) continue;
             if (Contribution.Of(replayed.Clinic, episode) is { } contribution) writer.Add(contribution);
