@@ -1,49 +1,28 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using JasperFx.Events.Projections;
-using Marten;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Dashboard.Computing;
 using MatOutcomes.Platform.Dashboard.Publishing;
-using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Dashboard.Viewing;
 using MatOutcomes.Platform.Dashboard.Watching;
-using MatOutcomes.Platform.Outcomes.Projecting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using StackExchange.Redis;
 
 namespace MatOutcomes.Platform.Dashboard;
 
-/// <summary>The managers' live dashboard: a per-clinic activity projection, a subscription that
-/// notes changed clinics, a publisher that coalesces them into SignalR updates, the hub, and the
-/// page. <c>SignalR:Redis</c> (a StackExchange.Redis connection string) turns on the Redis
-/// backplane so every node's dashboards get every update.</summary>
+/// <summary>The managers' live dashboard: a publisher that turns the cube's changes into coalesced
+/// SignalR updates for the clinics this node's dashboards watch, the hub, and the page.
+/// <c>SignalR:Redis</c> (a StackExchange.Redis connection string) turns on the Redis backplane for
+/// hub messages across nodes; dashboard updates do not need it (each node sends its own).</summary>
 public static class DashboardModule
 {
     public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Dashboard"));
-        builder.Services.AddSingleton<DashboardChangeFeed>();
-        builder.Services.AddSingleton<DashboardChanges>();
+        builder.Services.AddSingleton<DashboardWatchers>();
         builder.Services.AddSingleton<DashboardReader>();
         builder.Services.AddSingleton<DashboardMetrics>();
         builder.Services.AddHostedService<DashboardPublisher>();
-
-        builder.Services.ConfigureMarten((services, options) =>
-        {
-            options.Projections.Add(new ClinicActivityProjection(), ProjectionLifecycle.Async, ClinicActivityProjection.Name, async =>
-            {
-                async.DeleteViewTypeOnTeardown<ClinicDay>();
-                async.DeleteViewTypeOnTeardown<ClinicTrajectory>();
-                async.DeleteViewTypeOnTeardown<ActivityEpisode>();
-            });
-            options.Schema.For<ClinicDay>().SingleTenanted();
-            options.Schema.For<ClinicTrajectory>().SingleTenanted();
-            options.Schema.For<ActivityEpisode>().SingleTenanted();
-            options.Projections.Subscribe(services.GetRequiredService<DashboardChanges>());
-            // An update reads only the changed clinics' outcome cells.
-            options.Schema.For<OutcomeCell>().Index(c => c.Key.Clinic);
-        });
 
         var signalR = builder.Services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(

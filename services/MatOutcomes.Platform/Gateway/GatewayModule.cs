@@ -71,7 +71,6 @@ public static class GatewayModule
                 o.ExposeData = true;
             }));
 
-        builder.Services.AddSingleton<CellCache>();
         builder.Services.AddScoped<GatewayReadModel>();
         builder.Services.AddSingleton<RowOrder>();
         builder.Services.AddSingleton<AuditLog>();

@@ -17,6 +17,17 @@ public sealed class PlatformTelemetry
         DuplicatesAcknowledged = meter.CreateCounter<long>("matoutcomes.sync.duplicates", "{event}", "Re-sent events acknowledged without appending");
         EpisodeConflicts = meter.CreateCounter<long>("matoutcomes.sync.conflicts", "{episode}", "Episodes refused because a position held another event");
         PushDuration = meter.CreateHistogram<double>("matoutcomes.sync.push_duration", "ms", "Time to decide and commit one push");
+        _cubeCells = meter.CreateCounter<long>("matoutcomes.cube.cells_read", "{cell}", "Outcome cells read by the in-memory cube (only changed ones after the first load)");
+        _cubeRefresh = meter.CreateHistogram<double>("matoutcomes.cube.refresh_duration", "ms", "Reading changed cells and publishing a new cube snapshot");
+    }
+
+    private readonly Counter<long> _cubeCells;
+    private readonly Histogram<double> _cubeRefresh;
+
+    public void CubeRefreshed(int cells, double milliseconds)
+    {
+        _cubeCells.Add(cells);
+        _cubeRefresh.Record(milliseconds);
     }
 
     public Meter Meter { get; }

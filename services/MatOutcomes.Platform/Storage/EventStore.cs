@@ -3,7 +3,6 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
-using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.ServiceDefaults;
 using Npgsql;
 using Weasel.Core;
@@ -48,14 +47,6 @@ public static class EventStoreExtensions
                 options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
                 options.Schema.For<Episode>().Identity(e => e.Id);
 
-                // Cross-clinic read models: one set for the whole network, so single-tenanted.
-                options.Projections.Add(new OutcomesProjection(), ProjectionLifecycle.Async, OutcomesProjection.Name, async =>
-                {
-                    async.DeleteViewTypeOnTeardown<OutcomeCell>();
-                    async.DeleteViewTypeOnTeardown<EpisodeSummary>();
-                });
-                options.Schema.For<OutcomeCell>().SingleTenanted();
-                options.Schema.For<EpisodeSummary>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()

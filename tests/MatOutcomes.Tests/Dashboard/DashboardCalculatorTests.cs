@@ -30,14 +30,12 @@ public class DashboardCalculatorTests
             ledger.Apply(clinic, episode.Id, e.EventId, i + 1, ++sequence,
                 System.Text.Json.JsonSerializer.Deserialize(e.Data.GetRawText(), EventTypes.ByName[e.Type], MatOutcomes.Contracts.ProtocolJson.Options)!);
         var cells = new Dictionary<string, OutcomeCell>();
-        ledger.ApplyTo(cells);
+        ledger.ApplyTo(cells, sequence);
         return [.. cells.Values];
     }
 
     private static DashboardFigures Figures(List<OutcomeCell> network, string clinic) =>
-        new DashboardCalculator(new NetworkView(network, [], DateTimeOffset.UnixEpoch), K)
-            .For(new ClinicView(clinic, [.. network.Where(c => c.Key.Clinic == clinic)], 1, null, new Dictionary<DateOnly, int>(), UpToDate),
-                Day, DateTimeOffset.UnixEpoch, 14);
+        new DashboardCalculator(Cubes.Of(network), K).For(clinic, Day, DateTimeOffset.UnixEpoch, 14, UpToDate);
 
     [Fact]
     public void The_network_leaves_out_a_clinic_with_fewer_than_k_patients_behind_a_figure()

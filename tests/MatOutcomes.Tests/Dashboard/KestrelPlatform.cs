@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using JasperFx.CommandLine;
 using MatOutcomes.Contracts.Sync;
-using MatOutcomes.Platform.Dashboard.Publishing;
-using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Tests.Support;
@@ -30,9 +28,8 @@ public sealed class KestrelPlatform : IAsyncDisposable, IPlatform
     public CapturedLog Log { get; }
     public IServiceProvider Services => _factory.Services;
 
-    /// <param name="waitForAgents">Return only once Wolverine has given this node the outcome and
-    /// activity projections and the dashboard subscription (a lone node gets them all, a few
-    /// seconds after start), so timings do not include the start-up.</param>
+    /// <param name="waitForAgents">Return only once Wolverine has given this node the outcome
+    /// projection (a lone node gets it a few seconds after start), so timings do not include the start-up.</param>
     public static async Task<KestrelPlatform> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings = null,
         int? port = null, bool waitForAgents = true)
     {
@@ -41,7 +38,7 @@ public sealed class KestrelPlatform : IAsyncDisposable, IPlatform
         return platform;
     }
 
-    public static readonly string[] Agents = [OutcomesProjection.Name, ClinicActivityProjection.Name, DashboardChanges.SubscriptionName];
+    public static readonly string[] Agents = [OutcomesProjection.Name];
 
     public IReadOnlyList<string> RunningAgents() =>
         [.. Services.GetRequiredService<IWolverineRuntime>().Agents.AllRunningAgentUris().Select(u => u.ToString())];

@@ -32,7 +32,7 @@ public static class Fragments
 
     public const string Row = """
         fragment Row on EpisodeRow { cohort status durationWeeksFrom durationWeeksBelow clinic region occupation ageBand sex format
-          startMonth startQuarter startYear baselineNprs latestNprs durableNprsChange nprsResponder sessions sessionsToMcid
+          startQuarter startYear baselineNprs latestNprs durableNprsChange nprsResponder sessions sessionsToMcid
           immediateRelief ndiChange odiChange followedUp relapsed generalizationLevel withheld }
         """;
 }

@@ -140,8 +140,8 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
         var trends = data["outcomeTrends"]!;
         var withheld = trends["withheldQuarters"]!.AsArray().Select(q => q!.GetValue<string>()).ToHashSet();
         var raw = Raw;
-        static string Quarter(RawEpisode e) => StudyQuery.QuarterOf(e.StartMonth);
-        static int Atom(RawEpisode e) => Suppression.DurationAtom(DurationBands.BandOf(e.Weeks));
+        static string Quarter(RawEpisode e) => Quarters.OfMonth(e.StartMonth);
+        static PainDuration Atom(RawEpisode e) => PainDurations.Of(e.Weeks);
 
         // The safety property itself: shown quarters are safe one by one, the withheld ones together.
         var atoms = raw.GroupBy(e => (Withheld: withheld.Contains(Quarter(e)), Quarter: withheld.Contains(Quarter(e)) ? "" : Quarter(e), e.Completed, Atom(e)));
@@ -213,7 +213,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
     private static string QuasiIdentifiers(JsonNode row) => string.Join('|', new[]
     {
         "generalizationLevel", "cohort", "status", "durationWeeksFrom", "durationWeeksBelow", "clinic", "region", "occupation", "ageBand",
-        "sex", "format", "startMonth", "startQuarter", "startYear",
+        "sex", "format", "startQuarter", "startYear",
     }.Select(f => row[f]?.ToJsonString() ?? "null"));
 
     [Fact]

@@ -51,7 +51,7 @@ public class FailoverTests
             await using var session = survivor.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
             var cells = await session.Query<OutcomeCell>().ToListAsync();
             var events = await session.Events.QueryAllRawEvents().Where(e => e.AnyTenant()).OrderBy(e => e.Sequence).ToListAsync();
-            ProjectionConsistencyTests.AssertSameCells(OutcomeLedger.Replay(events).Cells, cells);
+            ProjectionConsistencyTests.AssertSameCells(OutcomeLedger.Replay(events).Cells.Values, cells);
         }
         finally
         {

@@ -1,6 +1,8 @@
 using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Studying;
+using MatOutcomes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MatOutcomes.Tests.Outcomes;
@@ -18,9 +20,9 @@ public class PlantedEffectTests(ITestOutputHelper output)
     private static readonly ComplaintRegion[] Regions = Enum.GetValues<ComplaintRegion>();
     private static readonly AgeBand[] Ages = Enum.GetValues<AgeBand>();
 
-    private static IReadOnlyCollection<OutcomeCell> Simulate(Random random)
+    private static CubeSnapshot Simulate(Random random)
     {
-        var cells = new Dictionary<string, OutcomeCell>();
+        var contributions = new List<Contribution>();
         for (var i = 0; i < Patients; i++)
         {
             var early = random.NextDouble() < 0.45;
@@ -36,12 +38,12 @@ public class PlantedEffectTests(ITestOutputHelper output)
                          + (occupation == OccupationGroup.RepetitiveManual ? -0.5 : 0) + Normal(random, 1.3);
             var latest = Math.Clamp(baseline - (int)Math.Round(latent), 0, 10);
 
-            var key = new CellKey("clinic-01", early ? 3 : 30, region, occupation, age, sex, FormatClass.StandaloneMat, "2026-01", true);
-            var contribution = new Contribution(key, baseline, latest, null, null, null, 4, null, false, false);
-            if (!cells.TryGetValue(key.Id, out var cell)) cells[key.Id] = cell = new OutcomeCell { Id = key.Id, Key = key };
-            cell.Apply(contribution, +1);
+            var key = new CellKey("clinic-01", "2026Q1", FormatClass.StandaloneMat, true,
+                early ? PainDuration.Under6 : PainDuration.From26To51, region, occupation, age, sex);
+            contributions.Add(new Contribution(key, baseline, latest, latest, null, null, null, null, null, 4,
+                Cubes.NeverReached(baseline), false, false));
         }
-        return cells.Values;
+        return Cubes.Of(contributions);
     }
 
     private static double Normal(Random random, double sd) =>
@@ -55,7 +57,7 @@ public class PlantedEffectTests(ITestOutputHelper output)
         var rawBias = 0.0;
         for (var r = 0; r < Repetitions; r++)
         {
-            var result = StudyCalculator.Compare(Simulate(random), new StudyQuery(), sequence: 0, k: 11);
+            var result = StudyCalculator.Compare(Simulate(random), new StudyQuery(), k: 11);
             var adjusted = result.AdjustedDurableChangeDifference;
             if (adjusted.Lower <= TrueEffect && TrueEffect <= adjusted.Upper) covered++;
             rawBias += result.DurableChangeDifference.Estimate!.Value - TrueEffect;
@@ -72,7 +74,7 @@ public class PlantedEffectTests(ITestOutputHelper output)
     [Fact]
     public void A_study_of_one_region_still_gets_an_adjusted_estimate_once_the_constant_region_column_is_dropped()
     {
-        var result = StudyCalculator.Compare(Simulate(new Random(7)), new StudyQuery { Regions = [ComplaintRegion.Neck] }, 0, 11);
+        var result = StudyCalculator.Compare(Simulate(new Random(7)), new StudyQuery { Regions = [ComplaintRegion.Neck] }, 11);
 
         Assert.False(result.Suppressed);
         Assert.NotNull(result.AdjustedDurableChangeDifference.Estimate);

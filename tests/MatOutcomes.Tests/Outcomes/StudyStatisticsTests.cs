@@ -26,7 +26,7 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var result = (await response.Content.ReadFromJsonAsync<CohortComparison>(ProtocolJson.Options))!;
         var atoms = fixture.Network.Episodes.Select(RawEpisode.From).Where(e => e is not null)
-            .GroupBy(e => (e!.Completed, Atom: Platform.Outcomes.Studying.Suppression.DurationAtom(Platform.Outcomes.Projecting.DurationBands.BandOf(e.Weeks))))
+            .GroupBy(e => (e!.Completed, Atom: Platform.Outcomes.Projecting.PainDurations.Of(e.Weeks)))
             .Select(g => $"{g.Key}={g.Count()}");
         Assert.False(result.Suppressed, $"{result.SuppressionReason} {string.Join(", ", atoms)}");
         return result;

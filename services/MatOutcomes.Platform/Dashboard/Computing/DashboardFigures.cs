@@ -1,4 +1,3 @@
-using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Outcomes.Projecting;
 
 namespace MatOutcomes.Platform.Dashboard.Computing;

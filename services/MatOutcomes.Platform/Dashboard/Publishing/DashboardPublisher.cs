@@ -1,51 +1,80 @@
-using Marten;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using MatOutcomes.Platform.Dashboard.Computing;
-using MatOutcomes.Platform.Dashboard.Tracking;
 using MatOutcomes.Platform.Dashboard.Watching;
-using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.ServiceDefaults;
-using MatOutcomes.Platform.Storage;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Dashboard.Publishing;
 
-/// <summary>Pushes fresh figures to the clinics that changed. Runs on every node but only has work
-/// where the <see cref="DashboardChanges"/> subscription runs. A round at most every
-/// <see cref="DashboardOptions.CoalesceInterval"/>: a burst of a thousand sessions becomes one
-/// message per clinic. Each round waits until both read models include the announced events, so
-/// a dashboard never shows a session count from before the session it was told about.</summary>
+/// <summary>Pushes fresh figures to the dashboards this node holds, for the clinics whose cells or
+/// activity changed in the cube. Per clinic, the first change after a quiet interval goes out at
+/// once (leading edge) and later ones are coalesced to one message per
+/// <see cref="DashboardOptions.CoalesceInterval"/>. A clinic nobody watches here costs nothing.
+/// Every node follows the read models itself and sends only to its own connections, so no
+/// backplane is needed and no message is sent twice.</summary>
 public sealed class DashboardPublisher(
-    DashboardChangeFeed feed,
+    OutcomeCube cube,
     DashboardReader reader,
+    DashboardWatchers watchers,
     IHubContext<DashboardHub, IDashboardClient> hub,
-    IDocumentStore store,
     DashboardMetrics metrics,
     IOptions<DashboardOptions> options,
     TimeProvider clock,
     ILogger<DashboardPublisher> log) : BackgroundService
 {
-    /// <summary>Past this, figures go out anyway: the lag they carry tells the manager they trail.</summary>
-    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastSent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _lastContent = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    private static readonly string[] ReadModels = [$"{OutcomesProjection.Name}:All", $"{ClinicActivityProjection.Name}:All"];
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        cube.Changed += OnChanged;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        cube.Changed -= OnChanged;
+        return base.StopAsync(cancellationToken);
+    }
+
+    private void OnChanged(CubeChange change)
+    {
+        var any = false;
+        foreach (var clinic in change.Clinics)
+        {
+            if (!watchers.IsWatched(clinic)) continue;
+            _pending.TryAdd(clinic, change.Read);
+            any = true;
+        }
+        if (any) _signal.Writer.TryWrite(true);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var lastRound = DateTimeOffset.MinValue;
+        var interval = options.Value.CoalesceInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await feed.WaitAsync(stoppingToken);
-                var wait = lastRound + options.Value.CoalesceInterval - clock.GetUtcNow();
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, stoppingToken);
-                var changes = feed.Drain();
-                if (changes.Count == 0) continue;
-                await PublishAsync(changes, stoppingToken);
-                // Counted from the send, not the start of the round, so however long a round waits
-                // for the read models, two messages to a clinic are an interval apart.
-                lastRound = clock.GetUtcNow();
+                var now = clock.GetUtcNow();
+                var due = _pending.Keys.Where(c => _lastSent.GetValueOrDefault(c) + interval <= now).ToList();
+                if (due.Count > 0 && cube.Current is { } snapshot) await PublishAsync(snapshot, due, stoppingToken);
+
+                var waiting = _pending.Keys.Select(c => _lastSent.GetValueOrDefault(c) + interval).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                if (waiting != DateTimeOffset.MaxValue) wait.CancelAfter(TimeSpan.FromTicks(Math.Max(1, (waiting - clock.GetUtcNow()).Ticks)));
+                try
+                {
+                    await _signal.Reader.ReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -55,60 +84,91 @@ public sealed class DashboardPublisher(
             {
                 // The next change of the clinic, or a dashboard reconnecting, brings the figures.
                 log.LogWarning(e, "Could not publish dashboard figures");
+                await Task.Delay(100, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
             }
         }
     }
 
-    private async Task PublishAsync(IReadOnlyList<ClinicChange> changes, CancellationToken cancellation)
+    private async Task PublishAsync(CubeSnapshot snapshot, IReadOnlyList<string> clinics, CancellationToken cancellation)
     {
         using var activity = PlatformTelemetry.Source.StartActivity("dashboard.publish");
-        activity?.SetTag("matoutcomes.clinics", changes.Count);
-        var through = changes.Max(c => c.Sequence);
-        var started = clock.GetUtcNow();
-        if (!await CaughtUpAsync(through, cancellation))
-            log.LogWarning("Read models still behind event {Sequence} after {Wait}; publishing what they hold", through, LongestWait);
-        var caughtUp = clock.GetUtcNow();
-
-        var figures = (await reader.FreshAsync(changes.Select(c => c.Clinic).ToList(), cancellation))
-            .Where(ChangedSinceLastSent).ToList();
-        await Task.WhenAll(figures.Select(f => hub.Clients.Group(DashboardHub.GroupFor(f.Clinic)).Figures(f)));
-
-        var sent = clock.GetUtcNow();
-        metrics.Round((caughtUp - started).TotalMilliseconds, (sent - caughtUp).TotalMilliseconds);
-        activity?.SetTag("matoutcomes.read_model_wait_ms", (caughtUp - started).TotalMilliseconds);
-        foreach (var change in changes) metrics.Published((sent - change.FirstCommitted).TotalMilliseconds);
-    }
-
-    // The subscription can announce the tail of a burst after the read models already showed it:
-    // a round whose figures equal what the clinic's dashboards last got sends nothing.
-    private readonly Dictionary<string, string> _lastSent = [];
-
-    private bool ChangedSinceLastSent(DashboardFigures figures)
-    {
-        var content = System.Text.Json.JsonSerializer.Serialize(figures with { ComputedAt = default });
-        if (_lastSent.GetValueOrDefault(figures.Clinic) == content) return false;
-        _lastSent[figures.Clinic] = content;
-        return true;
-    }
-
-    private async Task<bool> CaughtUpAsync(long sequence, CancellationToken cancellation)
-    {
-        var deadline = clock.GetUtcNow() + LongestWait;
-        await using var session = store.QuerySession();
-        while (true)
+        activity?.SetTag("matoutcomes.clinics", clinics.Count);
+        var sends = new List<Task>();
+        foreach (var clinic in clinics)
         {
-            var reached = (await session.QueryAsync<long>(
-                $"select case when count(*) = {ReadModels.Length} then min(last_seq_id) else 0 end " +
-                $"from {EventStoreExtensions.Schema}.mt_event_progression where name = any(?)", cancellation, (object)ReadModels)).Single();
-            if (reached >= sequence) return true;
-            if (clock.GetUtcNow() > deadline) return false;
-            await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellation);
+            if (!_pending.TryRemove(clinic, out var noticed)) continue;
+            var connections = watchers.ConnectionsOf(clinic);
+            if (connections.Count == 0) continue;
+            var figures = reader.For(snapshot, clinic);
+            // The cube can announce a change that leaves a clinic's figures as they were (another
+            // clinic's cell, a re-sent batch): then nothing is sent.
+            var content = System.Text.Json.JsonSerializer.Serialize(figures with { ComputedAt = default, Lag = figures.Lag with { HighestEventSequence = 0, LagEvents = 0 } });
+            if (_lastContent.GetValueOrDefault(clinic) == content) continue;
+            _lastContent[clinic] = content;
+            _lastSent[clinic] = clock.GetUtcNow();
+            sends.Add(hub.Clients.Clients(connections).Figures(figures));
+            metrics.Published((clock.GetUtcNow() - noticed).TotalMilliseconds);
         }
+        await Task.WhenAll(sends).WaitAsync(cancellation);
     }
 }
 
-/// <summary>The dashboard's own meters beside the platform's: push latency (event committed to
-/// figures sent), updates sent, and live connections.</summary>
+/// <summary>Which of this node's dashboard connections watch which clinic.</summary>
+public sealed class DashboardWatchers
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, HashSet<string>> _byClinic = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _byConnection = new(StringComparer.Ordinal);
+
+    public void Watch(string connection, string clinic)
+    {
+        lock (_lock)
+        {
+            Set(_byClinic, clinic).Add(connection);
+            Set(_byConnection, connection).Add(clinic);
+        }
+    }
+
+    public void Unwatch(string connection, string clinic)
+    {
+        lock (_lock)
+        {
+            if (_byClinic.TryGetValue(clinic, out var connections) && connections.Remove(connection) && connections.Count == 0)
+                _byClinic.Remove(clinic);
+            if (_byConnection.TryGetValue(connection, out var clinics)) clinics.Remove(clinic);
+        }
+    }
+
+    public void Disconnected(string connection)
+    {
+        lock (_lock)
+        {
+            if (!_byConnection.Remove(connection, out var clinics)) return;
+            foreach (var clinic in clinics)
+                if (_byClinic.TryGetValue(clinic, out var connections) && connections.Remove(connection) && connections.Count == 0)
+                    _byClinic.Remove(clinic);
+        }
+    }
+
+    public bool IsWatched(string clinic)
+    {
+        lock (_lock) return _byClinic.ContainsKey(clinic);
+    }
+
+    public IReadOnlyList<string> ConnectionsOf(string clinic)
+    {
+        lock (_lock) return _byClinic.TryGetValue(clinic, out var connections) ? [.. connections] : [];
+    }
+
+    private static HashSet<string> Set(Dictionary<string, HashSet<string>> map, string key)
+    {
+        if (!map.TryGetValue(key, out var set)) map[key] = set = new HashSet<string>(StringComparer.Ordinal);
+        return set;
+    }
+}
+
+/// <summary>The dashboard's own meters beside the platform's: push latency (change noticed in the
+/// read models to figures sent), updates sent, and live connections.</summary>
 public sealed class DashboardMetrics
 {
     private readonly System.Diagnostics.Metrics.Histogram<double> _latency;
@@ -118,22 +178,9 @@ public sealed class DashboardMetrics
     public DashboardMetrics(PlatformTelemetry telemetry)
     {
         _latency = telemetry.Meter.CreateHistogram<double>("matoutcomes.dashboard.push_latency", "ms",
-            "From an event's commit to the dashboard update that includes it leaving the server");
+            "From a change reaching this node's read models to the dashboard update that includes it leaving the server");
         _updates = telemetry.Meter.CreateCounter<long>("matoutcomes.dashboard.updates", "{message}", "Dashboard updates sent (one per clinic per round)");
         _connections = telemetry.Meter.CreateUpDownCounter<long>("matoutcomes.dashboard.connections", "{connection}", "Dashboard connections open on this node");
-        _wait = telemetry.Meter.CreateHistogram<double>("matoutcomes.dashboard.read_model_wait", "ms",
-            "How long a publishing round waited for the read models to include the changes it announces");
-        _compute = telemetry.Meter.CreateHistogram<double>("matoutcomes.dashboard.round_duration", "ms",
-            "Reading, computing and sending the changed clinics' figures, once the read models caught up");
-    }
-
-    private readonly System.Diagnostics.Metrics.Histogram<double> _wait;
-    private readonly System.Diagnostics.Metrics.Histogram<double> _compute;
-
-    public void Round(double waitedMs, double computedMs)
-    {
-        _wait.Record(waitedMs);
-        _compute.Record(computedMs);
     }
 
     private long _updatesSent;

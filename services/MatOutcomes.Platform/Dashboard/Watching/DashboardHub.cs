@@ -17,12 +17,10 @@ public interface IDashboardClient
 /// first and answers with the clinic's current figures, so a dashboard has them at once and
 /// updates follow.</summary>
 [Authorize(Policy = Viewer)]
-public sealed class DashboardHub(DashboardReader reader, DashboardMetrics metrics, ILogger<DashboardHub> log) : Hub<IDashboardClient>
+public sealed class DashboardHub(DashboardReader reader, DashboardWatchers watchers, DashboardMetrics metrics, ILogger<DashboardHub> log) : Hub<IDashboardClient>
 {
     public const string Path = "/hubs/dashboard";
     public const string Viewer = "dashboard-viewer";
-
-    public static string GroupFor(string clinic) => $"clinic:{clinic}";
 
     /// <summary>The clinics the token names; an admin token names none and may watch any.</summary>
     public IReadOnlyList<string> Clinics() =>
@@ -39,12 +37,14 @@ public sealed class DashboardHub(DashboardReader reader, DashboardMetrics metric
                 Context.ConnectionId, user.FindFirst("sub")?.Value, clinicId);
             throw new HubException($"This token may not watch clinic '{clinicId}'.");
         }
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupFor(clinicId), Context.ConnectionAborted);
+        watchers.Watch(Context.ConnectionId, clinicId);
         return await reader.CurrentAsync(clinicId, Context.ConnectionAborted);
     }
 
-    public Task Unwatch(string clinicId) =>
-        clinicId is null ? Task.CompletedTask : Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupFor(clinicId));
+    public void Unwatch(string clinicId)
+    {
+        if (clinicId is not null) watchers.Unwatch(Context.ConnectionId, clinicId);
+    }
 
     public override Task OnConnectedAsync()
     {
@@ -55,6 +55,7 @@ public sealed class DashboardHub(DashboardReader reader, DashboardMetrics metric
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         metrics.Disconnected();
+        watchers.Disconnected(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 }

@@ -75,15 +75,15 @@ public static class BrowseEpisodes
         var readModel = context.ReadModel();
         var snapshot = await context.SnapshotAsync(null);
         var release = snapshot.Release;
-        var cells = snapshot.Cells.Where(c => release.ByCell.TryGetValue(c.Id, out var key) && filter.Matches(key)).ToList();
+        var cells = release.ByCell.Where(c => filter.Matches(c.Value)).Select(c => c.Key).ToList();
 
-        var rows = await readModel.RowsAsync(cells.Select(c => c.Id).ToList(), after, first + 1, context.Service<RowOrder>(), context.CancellationToken);
+        var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), context.CancellationToken);
         var edges = rows.Take(first)
             .Where(r => release.ByCell.ContainsKey(r.Contribution.Key.Id))
             .Select(r => new EpisodeRowEdge(Cursors.Encode(r.OrderKey), new EpisodeRow(release.ByCell[r.Contribution.Key.Id], r.Contribution)))
             .ToList();
         context.Gateway().Returned(edges.Count);
-        return new EpisodeRowPage(snapshot.Sequence, snapshot.K, cells.Sum(c => (long)c.Episodes), edges, rows.Count > first);
+        return new EpisodeRowPage(snapshot.Sequence, snapshot.K, cells.Sum(c => (long)release.Episodes[c]), edges, rows.Count > first);
     }
 }
 
@@ -203,7 +203,6 @@ public sealed class EpisodeRowGraphType : ObjectGraphType<EpisodeRow>
         Field<AgeBandGraphType>("ageBand").Description("Age band, or null when withheld.").Resolve(c => c.Source.Released.AgeBand);
         Field<SexGraphType>("sex").Description("Sex, or null when withheld.").Resolve(c => c.Source.Released.Sex);
         Field<SessionFormatGraphType>("format").Description("Session format, or null when withheld.").Resolve(c => c.Source.Released.Format);
-        Field<StringGraphType>("startMonth").Description("Month of episode start (yyyy-MM), or null when withheld.").Resolve(c => c.Source.Released.StartMonth);
         Field<StringGraphType>("startQuarter").Description("Quarter of episode start (yyyyQn), or null when withheld.").Resolve(c => c.Source.Released.StartQuarter);
         Field<NonNullGraphType<StringGraphType>>("startYear").Description("Year of episode start.").Resolve(c => c.Source.Released.StartYear);
         Field<NonNullGraphType<IntGraphType>>("baselineNprs").Description("NPRS at intake (0-10).").Resolve(c => c.Source.Contribution.BaselineNprs);

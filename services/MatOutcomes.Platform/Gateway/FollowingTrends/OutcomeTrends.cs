@@ -1,6 +1,7 @@
 using GraphQL;
 using GraphQL.Types;
 using MatOutcomes.Platform.Gateway.Schema;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Studying;
 
@@ -26,59 +27,79 @@ public static class Trends
     public const string UnsafeTrend =
         "Every quarter, crossed with the restricted dimensions and pain-duration bands, holds fewer than k patients somewhere; showing any would let a thin one be recovered by subtraction.";
 
-    public static OutcomeTrends Compute(IReadOnlyCollection<OutcomeCell> network, StudyQuery query, long sequence, bool live, int k)
+    public static OutcomeTrends Compute(CubeSnapshot snapshot, StudyQuery query, int k)
     {
-        var withheld = WithheldQuarters(network, query, k);
-        var cells = network.Where(c => query.Matches(c.Key)).ToList();
-        var quarters = cells.Select(c => Quarter(c.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var withheld = WithheldQuarters(snapshot, query, k);
+        var filter = new CellFilter(query, snapshot);
+        var rule = query.NprsRule;
+        var highest = Enumerable.Range(0, 11).Select(rule.HighestImproved).ToArray();
+        var byQuarter = new SortedDictionary<int, CohortSums[]>();
+        foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Quarter | Dimension.Duration).Cells)
+        {
+            if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
+            var quarter = PackedKey.Quarter(cell.Key);
+            if (!byQuarter.TryGetValue(quarter, out var bands))
+                byQuarter[quarter] = bands = [.. Enumerable.Range(0, PainDurations.Count).Select(_ => new CohortSums())];
+            bands[(int)PackedKey.Duration(cell.Key)].Add(cell.Stats, highest);
+        }
+        var quarters = byQuarter.Keys.Select(Quarters.FromIndex).ToList();
         var allWithheld = quarters.Count > 0 && quarters.All(withheld.Contains);
-        var cohorts = new (StudyCohort Cohort, Func<CellKey, bool> Holds)[]
+        var cohorts = new (StudyCohort Cohort, Func<PainDuration, bool> Holds)[]
         {
             (StudyCohort.Early, query.IsEarly),
-            (StudyCohort.Chronic, key => !query.IsEarly(key)),
-            (StudyCohort.Acute, key => key.DurationBand < 6),
-            (StudyCohort.Subacute, key => query.IsEarly(key) && key.DurationBand >= 6),
+            (StudyCohort.Chronic, band => !query.IsEarly(band)),
+            (StudyCohort.Acute, band => band == PainDuration.Under6),
+            (StudyCohort.Subacute, band => band == PainDuration.From6To11),
         };
 
-        var series = cohorts.Select(cohort => new TrendSeries(cohort.Cohort, quarters.Select(quarter =>
+        var series = cohorts.Select(cohort => new TrendSeries(cohort.Cohort, byQuarter.Select(q =>
         {
-            var sums = CellSums.Of(cells.Where(c => Quarter(c.Key) == quarter && cohort.Holds(c.Key)));
-            var pairs = sums.Pairs().ToList();
-            var change = CellSums.MomentsOf(pairs.Select(p => ((double)(p.Baseline - p.Latest), p.Count)));
+            var quarter = Quarters.FromIndex(q.Key);
+            var sums = CohortSums.Of(q.Value.Where((_, band) => cohort.Holds((PainDuration)band)));
+            var change = CohortSums.ChangeMoments(sums.Latest);
             var shown = !withheld.Contains(quarter);
             var limit = shown ? k : int.MaxValue;
-            return new TrendPoint(quarter, sums.Patients,
+            return new TrendPoint(quarter, sums.Episodes,
                 Statistics.Mean(change.N, change.Sum, change.SumOfSquares, limit),
-                Statistics.Proportion(pairs.Where(p => query.NprsResponder(p.Baseline, p.Latest)).Sum(p => p.Count), change.N, limit),
-                !shown || sums.Patients < k);
+                Statistics.Proportion(CohortSums.Pairs(sums.Latest).Where(p => query.NprsResponder(p.Baseline, p.Score)).Sum(p => p.Count), change.N, limit),
+                !shown || sums.Episodes < k);
         }).ToList())).ToList();
 
-        return new OutcomeTrends(sequence, live, k, allWithheld, allWithheld ? UnsafeTrend : null, query, quarters,
+        return new OutcomeTrends(snapshot.Sequence, snapshot.Live, k, allWithheld, allWithheld ? UnsafeTrend : null, query, quarters,
             quarters.Where(withheld.Contains).ToList(), series);
     }
 
     /// <summary>The quarters to withhold: the thin ones, plus as many of the smallest others as it
     /// takes for all of them together to pass the cube rule as one bucket.</summary>
-    public static IReadOnlySet<string> WithheldQuarters(IReadOnlyCollection<OutcomeCell> network, StudyQuery query, int k)
+    public static IReadOnlySet<string> WithheldQuarters(CubeSnapshot snapshot, StudyQuery query, int k)
     {
-        var dimensions = query.RestrictedDimensions().ToList();
-        var withheld = network
-            .GroupBy(c => (Quarter(c.Key), Atom: string.Join('|', dimensions.Select(d => d(c.Key)).Append(Suppression.DurationAtom(c.Key.DurationBand)))))
-            .Where(g => g.Sum(c => c.Episodes) is var n && n > 0 && n < k)
-            .Select(g => g.Key.Item1)
-            .ToHashSet();
-        var bySize = network.GroupBy(c => Quarter(c.Key)).Select(g => (Quarter: g.Key, Episodes: g.Sum(c => c.Episodes)))
-            .OrderBy(q => q.Episodes).ThenBy(q => q.Quarter, StringComparer.Ordinal).Select(q => q.Quarter).ToList();
-        while (withheld.Count > 0 && !Suppression.IsSafe(network, dimensions.Append(key => withheld.Contains(Quarter(key)) ? "withheld" : Quarter(key)), k))
+        var atoms = query.Restricted | Dimension.Duration;
+        var mask = PackedKey.Mask(atoms);
+        // Episodes per (quarter, atom) across the network, and per quarter.
+        var perAtom = new Dictionary<(int Quarter, long Atom), long>();
+        var perQuarter = new Dictionary<int, long>();
+        foreach (var cell in snapshot.TableFor(atoms | Dimension.Quarter).Cells)
         {
-            var next = bySize.FirstOrDefault(q => !withheld.Contains(q));
-            if (next is null) break;
+            if (cell.Stats.Episodes == 0) continue;
+            var quarter = PackedKey.Quarter(cell.Key);
+            var at = (quarter, cell.Key & mask);
+            perAtom[at] = perAtom.GetValueOrDefault(at) + cell.Stats.Episodes;
+            perQuarter[quarter] = perQuarter.GetValueOrDefault(quarter) + cell.Stats.Episodes;
+        }
+        var withheld = perAtom.Where(a => a.Value < k).Select(a => a.Key.Quarter).ToHashSet();
+        var bySize = perQuarter.OrderBy(q => q.Value).ThenBy(q => q.Key).Select(q => q.Key).ToList();
+        while (withheld.Count > 0 && !BucketSafe())
+        {
+            var next = bySize.FirstOrDefault(q => !withheld.Contains(q), -1);
+            if (next < 0) break;
             withheld.Add(next);
         }
-        return withheld;
-    }
+        return withheld.Select(Quarters.FromIndex).ToHashSet();
 
-    private static string Quarter(CellKey key) => StudyQuery.QuarterOf(key.StartMonth);
+        // The withheld quarters as one bucket, crossed with the atoms, must pass the rule too.
+        bool BucketSafe() => perAtom.Where(a => withheld.Contains(a.Key.Quarter)).GroupBy(a => a.Key.Atom)
+            .All(g => g.Sum(a => a.Value) >= k);
+    }
 
     public static void AddTo(ObjectGraphType query) =>
         query.Field<NonNullGraphType<OutcomeTrendsGraphType>>("outcomeTrends")
@@ -89,7 +110,7 @@ public static class Trends
             {
                 var filter = StudyFilters.Validated(context.GetArgument<StudyQuery?>("filter"));
                 var snapshot = await context.SnapshotAsync(context.GetArgument<long?>("asOf"));
-                var trends = Compute(snapshot.Cells, filter, snapshot.Sequence, snapshot.Live, snapshot.K);
+                var trends = Compute(snapshot.Cube, filter, snapshot.K);
                 context.Gateway().Returned(trends.Series.Sum(s => s.Points.Count));
                 return trends;
             });

@@ -1,6 +1,6 @@
 using GraphQL.Types;
 using MatOutcomes.Platform.Gateway.Schema;
-using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Cube;
 
 namespace MatOutcomes.Platform.Gateway.ListingClinics;
 
@@ -12,10 +12,10 @@ public sealed record ClinicCount(string Id, long Episodes, bool Suppressed);
 /// away: the next-smallest counts are withheld with them until they do (complementary suppression).</summary>
 public static class ListClinics
 {
-    public static IReadOnlyList<ClinicCount> Count(IEnumerable<OutcomeCell> cells, int k)
+    public static IReadOnlyList<ClinicCount> Count(CubeSnapshot snapshot, int k)
     {
-        var counts = cells.GroupBy(c => c.Key.Clinic)
-            .Select(g => (Id: g.Key, Episodes: (long)g.Sum(c => c.Episodes)))
+        var counts = snapshot.ClinicOutcomes
+            .Select(c => (Id: snapshot.Clinics[c.Key], Episodes: c.Value.All.Patients))
             .Where(c => c.Episodes > 0)
             .ToList();
         var withheld = counts.Where(c => c.Episodes < k).Select(c => c.Id).ToHashSet();
@@ -37,7 +37,7 @@ public static class ListClinics
             .ResolveAsync(async context =>
             {
                 var snapshot = await context.SnapshotAsync(null);
-                var clinics = Count(snapshot.Cells, snapshot.K);
+                var clinics = Count(snapshot.Cube, snapshot.K);
                 context.Gateway().Returned(clinics.Count);
                 return clinics;
             });

@@ -27,7 +27,7 @@ public sealed class StudyFilterInputGraphType : InputObjectGraphType<StudyQuery>
         Field<BooleanGraphType>("includeActive").DefaultValue(false)
             .Description("Include episodes still in care (interim outcomes). Default: discharged episodes only.");
         Field<IntGraphType>("chronicFromWeeks").DefaultValue(12)
-            .Description($"Chronic = pain for at least this many weeks at episode start; early = fewer. One of {string.Join(", ", DurationBands.Thresholds)}.");
+            .Description($"Chronic = pain for at least this many weeks at episode start; early = fewer. One of {string.Join(", ", PainDurations.Thresholds)}.");
         Field<IntGraphType>("nprsMcidPoints").DefaultValue(2).Description("NPRS responder: at least this many points of durable improvement (1-10).");
         Field<FloatGraphType>("nprsMcidPercent").DefaultValue(30.0).Description("NPRS responder: and at least this percent of baseline (0-100).");
         Field<IntGraphType>("ndiMcid").DefaultValue(8).Description("NDI responder: at least this many raw points of improvement (1-50).");

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using MatOutcomes.Platform.Episodes;
+
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
 /// <summary>Running sums of a variable: enough for its mean and variance, and additive.</summary>
@@ -8,79 +11,104 @@ public sealed record Moments(long N, double Sum, double SumOfSquares)
     public static Moments operator +(Moments a, Moments b) => new(a.N + b.N, a.Sum + b.Sum, a.SumOfSquares + b.SumOfSquares);
 }
 
-/// <summary>Additive sufficient statistics of the episodes in one cell. Any filter is a sum of
-/// cells, and every study statistic is computed exactly from the sum.</summary>
+/// <summary>A cell as stored: its key, its statistics and the last event sequence that changed it.
+/// Cells are never deleted (an emptied cell keeps its row with no episodes), so a node following
+/// the read models learns every change by asking for cells with a later <see cref="Sequence"/>.</summary>
 public sealed class OutcomeCell
 {
     public string Id { get; set; } = "";
     public CellKey Key { get; set; } = null!;
-
-    /// <summary>Patients (episodes) in the cell: what small-cell suppression counts.</summary>
+    public long Sequence { get; set; }
     public int Episodes { get; set; }
+    public FixedMoments Relief { get; set; }
+    public FixedMoments Odi { get; set; }
+    public int[] Slots { get; set; } = [];
+    public int[] Counts { get; set; } = [];
 
-    /// <summary>Counts of (baseline NPRS, latest NPRS) pairs, keyed baseline × 11 + latest. Every
-    /// NPRS statistic (change, responders at any rule, regression moments) derives from it.</summary>
-    public Dictionary<int, int> NprsPairs { get; set; } = [];
+    [JsonIgnore]
+    public CellStats Stats => new(Episodes, Relief, Odi, Slots, Counts);
 
-    /// <summary>Per-episode mean within-session relief (NPRS before − after).</summary>
-    public Moments Relief { get; set; } = Moments.Zero;
-
-    /// <summary>NDI change (baseline − latest, raw points): integer histogram, so any MCID applies.</summary>
-    public Dictionary<int, int> NdiChange { get; set; } = [];
-
-    public Moments OdiChange { get; set; } = Moments.Zero;
-
-    /// <summary>ODI change rounded down to whole points, for responder counts at a whole-point MCID.</summary>
-    public Dictionary<int, int> OdiChangeFloor { get; set; } = [];
-
-    /// <summary>Sessions received when NPRS first reached the MCID (Kaplan–Meier events).</summary>
-    public Dictionary<int, int> McidAfterSessions { get; set; } = [];
-
-    /// <summary>Sessions received by episodes that have not reached it (censored).</summary>
-    public Dictionary<int, int> CensoredAfterSessions { get; set; } = [];
-
-    public int FollowedUp { get; set; }
-    public int Relapsed { get; set; }
-
-    public bool IsEmpty => Episodes == 0;
-
-    /// <summary>Adds (sign +1) or removes (sign −1) one episode's contribution.</summary>
-    public void Apply(Contribution c, int sign)
+    public static OutcomeCell Of(CellKey key, CellStats stats, long sequence) => new()
     {
-        Episodes += sign;
-        if (c.LatestNprs is { } latest) Bump(NprsPairs, c.BaselineNprs * 11 + latest, sign);
-        if (c.MeanRelief is { } relief) Relief = Relief.Plus(relief, sign);
-        if (c.NdiChange is { } ndi) Bump(NdiChange, ndi, sign);
-        if (c.OdiChange is { } odi)
-        {
-            OdiChange = OdiChange.Plus(odi, sign);
-            Bump(OdiChangeFloor, (int)Math.Floor(odi), sign);
-        }
-        if (c.SessionsToMcid is { } t) Bump(McidAfterSessions, t, sign);
-        else Bump(CensoredAfterSessions, c.SessionsReceived, sign);
-        if (c.FollowedUp) FollowedUp += sign;
-        if (c.Relapsed) Relapsed += sign;
-    }
-
-    private static void Bump(Dictionary<int, int> histogram, int at, int by)
-    {
-        var value = histogram.GetValueOrDefault(at) + by;
-        if (value == 0) histogram.Remove(at);
-        else histogram[at] = value;
-    }
+        Id = key.Id, Key = key, Sequence = sequence, Episodes = stats.Episodes, Relief = stats.Relief, Odi = stats.Odi,
+        Slots = stats.Slots, Counts = stats.Counts,
+    };
 }
 
-/// <summary>The cross-clinic projection's state of an episode: what it last contributed, so the
-/// contribution can leave its cell when the episode changes.</summary>
+/// <summary>The one per-episode state of the outcome read models: the episode's fold, what it last
+/// contributed to its outcome cell and to its clinic's activity, so both can be taken back when the
+/// episode changes.</summary>
 public sealed class EpisodeSummary
 {
     /// <summary>"{clinic}:{episodeId}": the same episode id may exist in two clinics.</summary>
     public string Id { get; set; } = "";
     public string Clinic { get; set; } = "";
     public Guid EpisodeId { get; set; }
-    public Episodes.Episode? Episode { get; set; }
+    public Episode? Episode { get; set; }
     public Contribution? Contribution { get; set; }
+    public ActivityContribution? Activity { get; set; }
+    /// <summary>The contribution's cell id (indexed: episode rows are read per cell).</summary>
+    public string? CellId { get; set; }
     public long LastSequence { get; set; }
 
     public static string IdFor(string clinic, Guid episodeId) => $"{clinic}:{episodeId}";
 }
+
+/// <summary>One clinic's activity for its managers: sessions per day (the clinic's own dates) and
+/// NPRS moments at intake and before each of the first sessions. Integer sums, so exact and additive.</summary>
+public sealed class ClinicTally
+{
+    /// <summary>The clinic id.</summary>
+    public string Id { get; set; } = "";
+    public long Sequence { get; set; }
+    public Dictionary<DateOnly, int> SessionsByDay { get; set; } = [];
+    /// <summary>Per point (intake, before session 1, 2, …): count, sum and sum of squares of NPRS.</summary>
+    public List<long[]> Pain { get; set; } = [];
+
+    public void Apply(ActivityContribution contribution, int sign)
+    {
+        foreach (var day in contribution.Days)
+        {
+            var sessions = SessionsByDay.GetValueOrDefault(day.Date) + sign * day.Sessions;
+            if (sessions == 0) SessionsByDay.Remove(day.Date);
+            else SessionsByDay[day.Date] = sessions;
+        }
+        for (var point = 0; point < contribution.Pain.Count; point++)
+        {
+            while (Pain.Count <= point) Pain.Add(new long[3]);
+            var nprs = contribution.Pain[point];
+            Pain[point][0] += sign;
+            Pain[point][1] += sign * nprs;
+            Pain[point][2] += sign * nprs * nprs;
+        }
+    }
+
+    public Moments PainAt(int point) =>
+        point < Pain.Count ? new Moments(Pain[point][0], Pain[point][1], Pain[point][2]) : Moments.Zero;
+}
+
+/// <summary>What one episode adds to its clinic's activity: sessions per date and its pain through
+/// care. Pure function of the episode, so replaying its events always gives the same one.</summary>
+public sealed record ActivityContribution(IReadOnlyList<DaySessions> Days, IReadOnlyList<int> Pain)
+{
+    /// <summary>Intake plus the first ten sessions: beyond that too few episodes remain to chart.</summary>
+    public const int Points = 11;
+
+    /// <summary>An episode entered in error counts for nothing, as in the outcome cells: its sessions
+    /// are re-recorded on the right episode.</summary>
+    public static ActivityContribution? Of(Episode? episode)
+    {
+        if (episode is null || episode.Status == EpisodeStatus.EnteredInError) return null;
+        var sessions = episode.Sessions.OrderBy(s => s.Date).ThenBy(s => s.Position).ToList();
+        var days = sessions.GroupBy(s => s.Date).OrderBy(g => g.Key).Select(g => new DaySessions(g.Key, g.Count())).ToList();
+        var pain = sessions.Take(Points - 1).Select(s => s.NprsBefore).Prepend(episode.Intake.BaselineNprs).ToList();
+        return new ActivityContribution(days, pain);
+    }
+
+    public bool Equals(ActivityContribution? other) =>
+        other is not null && Days.SequenceEqual(other.Days) && Pain.SequenceEqual(other.Pain);
+
+    public override int GetHashCode() => HashCode.Combine(Days.Count, Pain.Count);
+}
+
+public sealed record DaySessions(DateOnly Date, int Sessions);

@@ -4,12 +4,13 @@ using MatOutcomes.Platform.Episodes;
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
 /// <summary>Folds events into episode summaries and records how each changed episode's
-/// contribution moves between cells: the old one leaves, the new one enters. Pure and in memory;
-/// the projection, the as-of replay and the tests all use it.</summary>
+/// contributions move: the old ones leave their outcome cell and their clinic's activity, the new
+/// ones enter. Pure and in memory; the projection, the as-of replay and the tests all use it.</summary>
 public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
 {
     private readonly Dictionary<string, EpisodeSummary> _summaries = known.ToDictionary(s => s.Id);
-    private readonly List<(Contribution Contribution, int Sign)> _deltas = [];
+    private readonly Dictionary<string, (CellKey Key, CellStats Delta)> _cells = [];
+    private readonly List<(string Clinic, ActivityContribution Activity, int Sign)> _activity = [];
 
     public IReadOnlyCollection<EpisodeSummary> Summaries => _summaries.Values;
     public HashSet<EpisodeSummary> Changed { get; } = [];
@@ -29,39 +30,76 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
         Changed.Add(summary);
 
         var next = summary.Episode is null ? null : Contribution.Of(clinic, summary.Episode);
-        if (Equals(next, summary.Contribution)) return;
-        if (summary.Contribution is { } old) _deltas.Add((old, -1));
-        if (next is not null) _deltas.Add((next, +1));
-        summary.Contribution = next;
+        if (!Equals(next, summary.Contribution))
+        {
+            if (summary.Contribution is { } old) Move(old, -1);
+            if (next is not null) Move(next, +1);
+            summary.Contribution = next;
+            summary.CellId = next?.Key.Id;
+        }
+
+        var activity = ActivityContribution.Of(summary.Episode);
+        if (!Equals(activity, summary.Activity))
+        {
+            if (summary.Activity is { } old) _activity.Add((clinic, old, -1));
+            if (activity is not null) _activity.Add((clinic, activity, +1));
+            summary.Activity = activity;
+        }
+    }
+
+    private void Move(Contribution contribution, int sign)
+    {
+        var id = contribution.Key.Id;
+        var delta = _cells.TryGetValue(id, out var known) ? known.Delta : CellStats.Empty;
+        _cells[id] = (contribution.Key, delta.With(contribution, sign));
     }
 
     /// <summary>The ids of the cells the recorded changes touch.</summary>
-    public IEnumerable<string> TouchedCellIds => _deltas.Select(d => d.Contribution.Key.Id).Distinct();
+    public IEnumerable<string> TouchedCellIds => _cells.Keys;
 
-    /// <summary>Moves the recorded contributions into <paramref name="cells"/> (creating cells
-    /// as needed) and returns the cells touched.</summary>
-    public IReadOnlyCollection<OutcomeCell> ApplyTo(IDictionary<string, OutcomeCell> cells)
+    /// <summary>The clinics whose activity the recorded changes touch.</summary>
+    public IEnumerable<string> TouchedClinics => _activity.Select(a => a.Clinic).Distinct();
+
+    /// <summary>Adds the recorded changes to <paramref name="cells"/> (creating cells as needed) and
+    /// returns the cells touched, stamped with <paramref name="sequence"/>.</summary>
+    public IReadOnlyCollection<OutcomeCell> ApplyTo(IDictionary<string, OutcomeCell> cells, long sequence)
     {
-        var touched = new HashSet<OutcomeCell>();
-        foreach (var (contribution, sign) in _deltas)
+        var touched = new List<OutcomeCell>();
+        foreach (var (id, (key, delta)) in _cells)
         {
-            var key = contribution.Key;
-            if (!cells.TryGetValue(key.Id, out var cell))
-                cells[key.Id] = cell = new OutcomeCell { Id = key.Id, Key = key };
-            cell.Apply(contribution, sign);
+            var stats = (cells.TryGetValue(id, out var cell) ? cell.Stats : CellStats.Empty).Plus(delta);
+            cells[id] = cell = OutcomeCell.Of(key, stats, sequence);
             touched.Add(cell);
         }
-        _deltas.Clear();
+        _cells.Clear();
         return touched;
     }
 
-    /// <summary>Every cell, computed from scratch from a stream of events.</summary>
-    public static (IReadOnlyCollection<OutcomeCell> Cells, long Sequence) Replay(IEnumerable<IEvent> events)
+    /// <summary>Adds the recorded activity changes to the clinics' tallies (creating them as needed)
+    /// and returns those touched, stamped with <paramref name="sequence"/>.</summary>
+    public IReadOnlyCollection<ClinicTally> ApplyTo(IDictionary<string, ClinicTally> tallies, long sequence)
+    {
+        var touched = new HashSet<ClinicTally>();
+        foreach (var (clinic, activity, sign) in _activity)
+        {
+            if (!tallies.TryGetValue(clinic, out var tally)) tallies[clinic] = tally = new ClinicTally { Id = clinic };
+            tally.Apply(activity, sign);
+            tally.Sequence = sequence;
+            touched.Add(tally);
+        }
+        _activity.Clear();
+        return touched;
+    }
+
+    /// <summary>Every cell and clinic tally, computed from scratch from a stream of events.</summary>
+    public static (IReadOnlyDictionary<string, OutcomeCell> Cells, IReadOnlyDictionary<string, ClinicTally> Tallies, long Sequence) Replay(IEnumerable<IEvent> events)
     {
         var ledger = new OutcomeLedger([]);
         foreach (var e in events) ledger.Apply(e);
         var cells = new Dictionary<string, OutcomeCell>();
-        ledger.ApplyTo(cells);
-        return (cells.Values.Where(c => !c.IsEmpty).ToList(), ledger.LastSequence);
+        var tallies = new Dictionary<string, ClinicTally>();
+        ledger.ApplyTo(cells, ledger.LastSequence);
+        ledger.ApplyTo(tallies, ledger.LastSequence);
+        return (cells.Where(c => !c.Value.Stats.IsEmpty).ToDictionary(), tallies, ledger.LastSequence);
     }
 }

@@ -4,8 +4,10 @@ using Marten.Events.Projections;
 
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
-/// <summary>The cross-clinic outcome read models: one summary per episode and additive cells of
-/// sufficient statistics. Runs asynchronously; Wolverine decides which process runs it.</summary>
+/// <summary>The cross-clinic read models: one summary per episode (its one fold), additive outcome
+/// cells, and per-clinic activity tallies. Runs asynchronously; Wolverine decides which process
+/// runs it. Every cell and tally it writes carries the batch's last sequence, so other processes
+/// follow the read models by asking only for what changed.</summary>
 public sealed class OutcomesProjection : IProjection
 {
     public const string Name = "outcomes";
@@ -15,17 +17,16 @@ public sealed class OutcomesProjection : IProjection
         if (events.Count == 0) return;
 
         var ids = events.Select(e => EpisodeSummary.IdFor(e.TenantId, e.StreamId)).Distinct().ToArray();
-        var known = await operations.LoadManyAsync<EpisodeSummary>(cancellation, ids);
-        var ledger = new OutcomeLedger(known);
+        var ledger = new OutcomeLedger(await operations.LoadManyAsync<EpisodeSummary>(cancellation, ids));
         foreach (var e in events) ledger.Apply(e);
+        var sequence = events.Max(e => e.Sequence);
 
-        var cells = (await operations.LoadManyAsync<OutcomeCell>(cancellation, ledger.TouchedCellIds.ToArray()))
-            .ToDictionary(c => c.Id);
-        foreach (var cell in ledger.ApplyTo(cells))
-        {
-            if (cell.IsEmpty) operations.Delete<OutcomeCell>(cell.Id);
-            else operations.Store(cell);
-        }
+        var cells = (await operations.LoadManyAsync<OutcomeCell>(cancellation, ledger.TouchedCellIds.ToArray())).ToDictionary(c => c.Id);
+        foreach (var cell in ledger.ApplyTo(cells, sequence)) operations.Store(cell);
+
+        var tallies = (await operations.LoadManyAsync<ClinicTally>(cancellation, ledger.TouchedClinics.ToArray())).ToDictionary(t => t.Id);
+        foreach (var tally in ledger.ApplyTo(tallies, sequence)) operations.Store(tally);
+
         foreach (var summary in ledger.Changed) operations.Store(summary);
     }
 

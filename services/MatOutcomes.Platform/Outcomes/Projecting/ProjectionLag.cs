@@ -13,6 +13,10 @@ public sealed record ProjectionStatus(long HighestEventSequence, long OutcomesSe
 public sealed class ProjectionLag(IDocumentStore store, PlatformTelemetry telemetry, ILogger<ProjectionLag> log) : BackgroundService
 {
     private long _lastLag;
+    private volatile ProjectionStatus _last = new(0, 0, 0);
+
+    /// <summary>The last sample (every few seconds): cheap enough to show on every dashboard update.</summary>
+    public ProjectionStatus Last => _last;
 
     public async Task<ProjectionStatus> ReadAsync(CancellationToken cancellation)
     {
@@ -32,13 +36,14 @@ public sealed class ProjectionLag(IDocumentStore store, PlatformTelemetry teleme
         {
             try
             {
-                Interlocked.Exchange(ref _lastLag, (await ReadAsync(stoppingToken)).LagEvents);
+                _last = await ReadAsync(stoppingToken);
+                Interlocked.Exchange(ref _lastLag, _last.LagEvents);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogDebug(e, "Could not sample projection lag");
             }
-            await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
         }
     }
 

@@ -33,7 +33,11 @@ public static class CompareCohorts
         if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
-        var (cells, sequence) = asOf is { } at ? await reader.AsOfAsync(at, cancellation) : await reader.CurrentAsync(cancellation);
-        return TypedResults.Ok(StudyCalculator.Compare(cells.ToList(), query, sequence, privacy.Value.K));
+        var live = await reader.CurrentAsync(cancellation);
+        if (asOf > live.Sequence)
+            return Problems.Validation("The study query is not valid",
+                [new FieldError("asOf", "range", $"must be an event sequence from 0 to {live.Sequence} (the read models' current sequence)")]);
+        var snapshot = asOf is { } at ? await reader.AsOfAsync(at, cancellation) : live;
+        return TypedResults.Ok(StudyCalculator.Remembered(snapshot, query, privacy.Value.K));
     }
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
@@ -30,27 +32,18 @@ public sealed record StudyQuery
     public int NdiMcid { get; init; } = 8;
     public int OdiMcid { get; init; } = 10;
 
-    public bool IsEarly(CellKey key) => key.DurationBand < ChronicFromWeeks;
+    public bool IsEarly(PainDuration band) => PainDurations.IsEarly(band, ChronicFromWeeks);
 
-    public bool NprsResponder(int baseline, int latest) =>
-        baseline - latest >= NprsMcidPoints && (baseline - latest) >= NprsMcidPercent / 100.0 * baseline;
+    [JsonIgnore]
+    public NprsRule NprsRule => new(NprsMcidPoints, NprsMcidPercent);
 
-    public bool Matches(CellKey key) =>
-        (Regions is null || Regions.Contains(key.Region)) &&
-        (Occupations is null || Occupations.Contains(key.Occupation)) &&
-        (AgeBands is null || AgeBands.Contains(key.AgeBand)) &&
-        (Sexes is null || Sexes.Contains(key.Sex)) &&
-        (Clinics is null || Clinics.Contains(key.Clinic)) &&
-        (Formats is null || Formats.Contains(key.Format)) &&
-        (FromMonth is null || string.CompareOrdinal(key.StartMonth, FromMonth) >= 0) &&
-        (ToMonth is null || string.CompareOrdinal(key.StartMonth, ToMonth) <= 0) &&
-        (IncludeActive || key.Completed);
+    public bool NprsResponder(int baseline, int latest) => NprsRule.Improved(baseline, latest);
 
     public IReadOnlyList<FieldError> Validate()
     {
         var errors = new List<FieldError>();
-        if (!DurationBands.Thresholds.Contains(ChronicFromWeeks))
-            errors.Add(new("chronicFromWeeks", "allowed-values", $"must be one of: {string.Join(", ", DurationBands.Thresholds)}"));
+        if (!PainDurations.Thresholds.Contains(ChronicFromWeeks))
+            errors.Add(new("chronicFromWeeks", "allowed-values", $"must be one of: {string.Join(", ", PainDurations.Thresholds)}"));
         Month("fromMonth", FromMonth, [1, 4, 7, 10], "the first month of a quarter");
         Month("toMonth", ToMonth, [3, 6, 9, 12], "the last month of a quarter");
         if (FromMonth is not null && ToMonth is not null && string.CompareOrdinal(FromMonth, ToMonth) > 0)
@@ -74,19 +67,12 @@ public sealed record StudyQuery
         }
     }
 
-    /// <summary>The dimensions this query restricts, for suppression: each must be safe in every
-    /// combination (see <see cref="Suppression"/>).</summary>
-    public IEnumerable<Func<CellKey, object>> RestrictedDimensions()
-    {
-        if (Regions is not null) yield return k => k.Region;
-        if (Occupations is not null) yield return k => k.Occupation;
-        if (AgeBands is not null) yield return k => k.AgeBand;
-        if (Sexes is not null) yield return k => k.Sex;
-        if (Clinics is not null) yield return k => k.Clinic;
-        if (Formats is not null) yield return k => k.Format;
-        if (FromMonth is not null || ToMonth is not null) yield return k => QuarterOf(k.StartMonth);
-        if (!IncludeActive) yield return k => k.Completed;
-    }
-
-    public static string QuarterOf(string month) => $"{month[..4]}Q{(int.Parse(month[5..], CultureInfo.InvariantCulture) - 1) / 3 + 1}";
+    /// <summary>The dimensions this query restricts: what suppression must look at, and what a
+    /// table must keep to answer it.</summary>
+    [JsonIgnore]
+    public Dimension Restricted =>
+        (Regions is null ? 0 : Dimension.Region) | (Occupations is null ? 0 : Dimension.Occupation) |
+        (AgeBands is null ? 0 : Dimension.AgeBand) | (Sexes is null ? 0 : Dimension.Sex) |
+        (Clinics is null ? 0 : Dimension.Clinic) | (Formats is null ? 0 : Dimension.Format) |
+        (FromMonth is null && ToMonth is null ? 0 : Dimension.Quarter) | (IncludeActive ? 0 : Dimension.Completed);
 }

@@ -1,6 +1,5 @@
-using System.Data;
-using JasperFx.Events;
 using Marten;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
@@ -11,31 +10,76 @@ public sealed class PrivacyOptions
     public int K { get; set; } = 11;
 }
 
-/// <summary>Reads the outcome cells a study is computed from, with the event sequence they
-/// include.</summary>
-public sealed class StudyReader(IDocumentStore store)
+/// <summary>The snapshots a study is computed from: the live cube, or the read models as they were
+/// when an earlier event sequence was the last one in (replayed, and remembered for a while).</summary>
+public sealed class StudyReader(OutcomeCube cube, CubeReplay replay)
 {
-    /// <summary>The live cells and the projection's progress, read in one snapshot so the sequence stated
-    /// is exactly the one the cells include.</summary>
-    public async Task<(IReadOnlyList<OutcomeCell> Cells, long Sequence)> CurrentAsync(CancellationToken cancellation)
+    public Task<CubeSnapshot> CurrentAsync(CancellationToken cancellation) => cube.CurrentAsync(cancellation);
+
+    public Task<CubeSnapshot> AsOfAsync(long sequence, CancellationToken cancellation) => replay.AsOfAsync(sequence, cancellation);
+}
+
+/// <summary>Rebuilds the cube as of an event sequence by replaying the log through the projection's
+/// own rules. The events stream in episode order, one episode folded at a time, so memory holds the
+/// cells and one episode, never the log. Exact at any sequence and unchanged by later events or
+/// rebuilds; costs O(events), unlike live queries. The last few replays are remembered and
+/// concurrent requests for one sequence share a replay.</summary>
+public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
+{
+    private const int Kept = 8;
+    private readonly Lock _lock = new();
+    private readonly LinkedList<(long Sequence, Task<CubeSnapshot> Replay)> _recent = [];
+
+    public Task<CubeSnapshot> AsOfAsync(long sequence, CancellationToken cancellation)
     {
-        await using var session = store.LightweightSession(IsolationLevel.RepeatableRead);
-        await session.BeginTransactionAsync(cancellation);
-        var cells = await session.Query<OutcomeCell>().ToListAsync(cancellation);
-        return (cells, await OutcomesProjection.SequenceAsync(session, cancellation));
+        lock (_lock)
+        {
+            foreach (var (known, task) in _recent)
+                if (known == sequence && !task.IsFaulted && !task.IsCanceled) return task.WaitAsync(cancellation);
+            // The replay outlives the request that started it: others may be waiting for it too.
+            var replay = ReplayAsync(sequence, CancellationToken.None);
+            _recent.AddFirst((sequence, replay));
+            while (_recent.Count > Kept) _recent.RemoveLast();
+            return replay.WaitAsync(cancellation);
+        }
     }
 
-    /// <summary>The cells as they were when event <paramref name="sequence"/> was the last one in:
-    /// replays the event log up to it through the projection's own ledger. Exact at any sequence
-    /// and unchanged by later events or rebuilds; costs O(events), unlike live queries.</summary>
-    public async Task<(IReadOnlyCollection<OutcomeCell> Cells, long Sequence)> AsOfAsync(long sequence, CancellationToken cancellation)
+    private async Task<CubeSnapshot> ReplayAsync(long sequence, CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
-        var events = await session.Events.QueryAllRawEvents()
+        var events = session.Events.QueryAllRawEvents()
             .Where(e => e.AnyTenant() && e.Sequence <= sequence)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellation);
-        var (cells, _) = OutcomeLedger.Replay(events);
-        return (cells, sequence);
+            .OrderBy(e => e.StreamId).ThenBy(e => e.TenantId).ThenBy(e => e.Version)
+            .ToAsyncEnumerable(cancellation);
+
+        var writer = new CubeWriter(clinics);
+        var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
+        (string Clinic, Guid Stream)? current = null;
+        Episodes.Episode? episode = null;
+        await foreach (var e in events)
+        {
+            if (current != (e.TenantId, e.StreamId))
+            {
+                Flush();
+                current = (e.TenantId, e.StreamId);
+                episode = null;
+            }
+            episode = Episodes.Episode.Fold(episode, e.StreamId, e.Id, (int)e.Version, e.Data);
+        }
+        Flush();
+        foreach (var tally in tallies.Values) writer.SetTally(tally);
+        writer.Sequence = sequence;
+        return writer.Publish(live: false);
+
+        void Flush()
+        {
+            if (current is not { } at || episode is null) return;
+            if (Contribution.Of(at.Clinic, episode) is { } contribution) writer.Add(contribution);
+            if (ActivityContribution.Of(episode) is { } activity)
+            {
+                if (!tallies.TryGetValue(at.Clinic, out var tally)) tallies[at.Clinic] = tally = new ClinicTally { Id = at.Clinic, Sequence = sequence };
+                tally.Apply(activity, +1);
+            }
+        }
     }
 }

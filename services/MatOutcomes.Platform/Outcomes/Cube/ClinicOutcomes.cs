@@ -1,0 +1,143 @@
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Platform.Outcomes.Cube;
+
+/// <summary>The risk-adjustment design: intercept, early (below the chronic threshold), treatment-coded
+/// region, age band, sex and occupation (first level of each is the reference), and baseline NPRS
+/// last. Every column but baseline is constant within a cell.</summary>
+public static class Design
+{
+    public const int Early = 1;
+    private const int RegionFrom = 2;
+    private static readonly int AgeFrom = RegionFrom + Enum.GetValues<ComplaintRegion>().Length - 1;
+    private static readonly int SexFrom = AgeFrom + Enum.GetValues<AgeBand>().Length - 1;
+    private static readonly int OccupationFrom = SexFrom + Enum.GetValues<Sex>().Length - 1;
+    public static readonly int Baseline = OccupationFrom + Enum.GetValues<OccupationGroup>().Length - 1;
+    public static readonly int Width = Baseline + 1;
+
+    public static readonly string[] Names = BuildNames();
+
+    private static string[] BuildNames()
+    {
+        var names = new List<string> { "intercept", "early" };
+        names.AddRange(Enum.GetValues<ComplaintRegion>().Skip(1).Select(r => $"region:{r}"));
+        names.AddRange(Enum.GetValues<AgeBand>().Skip(1).Select(a => $"ageBand:{a}"));
+        names.AddRange(Enum.GetValues<Sex>().Skip(1).Select(s => $"sex:{s}"));
+        names.AddRange(Enum.GetValues<OccupationGroup>().Skip(1).Select(o => $"occupation:{o}"));
+        names.Add("baselineNprs");
+        return [.. names];
+    }
+
+    /// <summary>The categorical columns that are 1 for a cell (the rest are 0), ascending.</summary>
+    public static int[] Columns(long key, bool early)
+    {
+        var columns = new List<int>(6) { 0 };
+        if (early) columns.Add(Early);
+        if (PackedKey.Region(key) is var r && r != 0) columns.Add(RegionFrom + (int)r - 1);
+        if (PackedKey.AgeBand(key) is var a && a != 0) columns.Add(AgeFrom + (int)a - 1);
+        if (PackedKey.Sex(key) is var s && s != 0) columns.Add(SexFrom + (int)s - 1);
+        if (PackedKey.Occupation(key) is var o && o != 0) columns.Add(OccupationFrom + (int)o - 1);
+        return [.. columns];
+    }
+}
+
+/// <summary>Integer moments of one cell's NPRS pairs (baseline b, score l) for an outcome y (change
+/// b − l, or responder 0/1): what the risk-adjusted model sums.</summary>
+public readonly record struct PairMoments(long N, long B, long BB, long Y, long BY, long YY)
+{
+    public static PairMoments operator +(PairMoments a, PairMoments b) =>
+        new(a.N + b.N, a.B + b.B, a.BB + b.BB, a.Y + b.Y, a.BY + b.BY, a.YY + b.YY);
+
+    public PairMoments Times(int sign) => new(sign * N, sign * B, sign * BB, sign * Y, sign * BY, sign * YY);
+
+    public static PairMoments Of(CellStats stats, int family, Func<int, int, int> outcome)
+    {
+        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0;
+        var slots = stats.Slots;
+        var start = Array.BinarySearch(slots, family);
+        for (var i = start >= 0 ? start : ~start; i < slots.Length && slots[i] < family + 121; i++)
+        {
+            long count = stats.Counts[i];
+            var at = slots[i] - family;
+            int baseline = at / 11, score = at % 11;
+            long value = outcome(baseline, score);
+            n += count; b += count * baseline; bb += count * baseline * baseline;
+            y += count * value; by += count * baseline * value; yy += count * value * value;
+        }
+        return new(n, b, bb, y, by, yy);
+    }
+}
+
+/// <summary>The dashboard's fixed definitions for one group: every episode, in care or discharged
+/// (interim outcomes), change to the latest NPRS, responders at 2 points and 30%.</summary>
+public readonly record struct GroupTally(long Patients, FixedMoments Relief, long ChangeN, long ChangeSum, long ChangeSumOfSquares, long Responders)
+{
+    public static GroupTally operator +(GroupTally a, GroupTally b) => new(a.Patients + b.Patients, a.Relief + b.Relief,
+        a.ChangeN + b.ChangeN, a.ChangeSum + b.ChangeSum, a.ChangeSumOfSquares + b.ChangeSumOfSquares, a.Responders + b.Responders);
+
+    public GroupTally Times(int sign) => new(sign * Patients, Relief.Times(sign), sign * ChangeN, sign * ChangeSum,
+        sign * ChangeSumOfSquares, sign * Responders);
+
+    public Moments Change => new(ChangeN, ChangeSum, ChangeSumOfSquares);
+}
+
+/// <summary>One clinic's running sums for its managers' dashboard, kept current from the cells that
+/// change: early and chronic outcomes (12-week threshold), episodes in care, and the clinic's part
+/// of the benchmark model (X'X, X'y, y'y of durable change), so a dashboard update and the network
+/// model cost O(clinics), never O(cells or episodes). Immutable.</summary>
+public sealed class ClinicOutcomes
+{
+    public const int ChronicFromWeeks = 12;
+    private static readonly Func<int, int, int> Change = (b, l) => b - l;
+
+    public GroupTally Early { get; private init; }
+    public GroupTally Chronic { get; private init; }
+    public long ActiveEarly { get; private init; }
+    public long ActiveChronic { get; private init; }
+    /// <summary>Row-major X'X over the clinic's scored episodes (integers: exact in any order).</summary>
+    public long[] XtX { get; private init; } = new long[Design.Width * Design.Width];
+    public long[] Xty { get; private init; } = new long[Design.Width];
+    public long Yty { get; private init; }
+
+    public static readonly ClinicOutcomes Empty = new();
+
+    public GroupTally All => Early + Chronic;
+
+    /// <summary>These sums with one cell's episodes added (sign +1) or taken out (−1).</summary>
+    public ClinicOutcomes With(long key, CellStats stats, int sign)
+    {
+        var early = PainDurations.IsEarly(PackedKey.Duration(key), ChronicFromWeeks);
+        var change = PairMoments.Of(stats, Slots.Latest, Change);
+        var responders = PairMoments.Of(stats, Slots.Latest, (b, l) => NprsRule.Default.Improved(b, l) ? 1 : 0).Y;
+        var group = new GroupTally(stats.Episodes, stats.Relief, change.N, change.Y, change.YY, responders).Times(sign);
+        var active = PackedKey.Completed(key) ? 0 : stats.Episodes * sign;
+
+        var xtx = (long[])XtX.Clone();
+        var xty = (long[])Xty.Clone();
+        var m = change.Times(sign);
+        var columns = Design.Columns(key, early);
+        var w = Design.Width;
+        var last = Design.Baseline;
+        foreach (var i in columns)
+        {
+            foreach (var j in columns) xtx[i * w + j] += m.N;
+            xtx[i * w + last] += m.B;
+            xtx[last * w + i] += m.B;
+            xty[i] += m.Y;
+        }
+        xtx[last * w + last] += m.BB;
+        xty[last] += m.BY;
+
+        return new ClinicOutcomes
+        {
+            Early = early ? Early + group : Early,
+            Chronic = early ? Chronic : Chronic + group,
+            ActiveEarly = ActiveEarly + (early ? active : 0),
+            ActiveChronic = ActiveChronic + (early ? 0 : active),
+            XtX = xtx,
+            Xty = xty,
+            Yty = Yty + m.YY,
+        };
+    }
+}

@@ -1,0 +1,84 @@
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Platform.Outcomes.Cube;
+
+/// <summary>One cell of a table: its packed key (rolled up to the table's dimensions) and its statistics.</summary>
+public readonly record struct CubeCell(long Key, CellStats Stats);
+
+/// <summary>The cells of one grain: the fine cells, or a roll-up keeping fewer dimensions. A query
+/// reads the smallest table that keeps every dimension it needs, so a question that does not split
+/// by clinic, quarter or format costs what the covariate patterns cost, however many episodes and
+/// clinics the network has.</summary>
+public sealed class CubeTable(Dimension kept, CubeCell[] cells, int count)
+{
+    public Dimension Kept { get; } = kept;
+
+    /// <summary>The cells (some may be empty: emptied cells keep their place).</summary>
+    public ReadOnlySpan<CubeCell> Cells => cells.AsSpan(0, count);
+
+    public int Count => count;
+
+    public bool Keeps(Dimension dimensions) => (Kept & dimensions) == dimensions;
+}
+
+/// <summary>The outcome read models as of one event sequence, in memory and immutable: any number
+/// of requests may read one snapshot while the next is being made.</summary>
+public sealed class CubeSnapshot
+{
+    public CubeSnapshot(long sequence, bool live, IReadOnlyList<string> clinics, IReadOnlyList<CubeTable> tables,
+        IReadOnlyDictionary<int, ClinicOutcomes> clinicOutcomes, IReadOnlyDictionary<string, ClinicTally> tallies)
+    {
+        Sequence = sequence;
+        Live = live;
+        Clinics = clinics;
+        Tables = tables;
+        ClinicOutcomes = clinicOutcomes;
+        Tallies = tallies;
+    }
+
+    public long Sequence { get; }
+
+    /// <summary>Read from the live read models (rather than replayed as of an earlier sequence).</summary>
+    public bool Live { get; }
+
+    /// <summary>Clinic ids by index (packed keys hold the index).</summary>
+    public IReadOnlyList<string> Clinics { get; }
+
+    /// <summary>The fine table first, then the roll-ups.</summary>
+    public IReadOnlyList<CubeTable> Tables { get; }
+
+    public CubeTable Fine => Tables[0];
+
+    /// <summary>Per clinic (by index): running sums for its managers' dashboard.</summary>
+    public IReadOnlyDictionary<int, ClinicOutcomes> ClinicOutcomes { get; }
+
+    /// <summary>Per clinic id: sessions by day and pain through care.</summary>
+    public IReadOnlyDictionary<string, ClinicTally> Tallies { get; }
+
+    /// <summary>The smallest table that keeps every dimension in <paramref name="needed"/>.</summary>
+    public CubeTable TableFor(Dimension needed) =>
+        Tables.Where(t => t.Keeps(needed)).MinBy(t => t.Count) ?? Fine;
+
+    public int? ClinicIndex(string clinic)
+    {
+        for (var i = 0; i < Clinics.Count; i++)
+            if (string.Equals(Clinics[i], clinic, StringComparison.Ordinal)) return i;
+        return null;
+    }
+
+    private readonly Dictionary<string, object> _memo = [];
+    private readonly Lock _memoLock = new();
+
+    /// <summary>A value derived from this snapshot alone, computed once (bounded by the callers' keys).</summary>
+    public T Memo<T>(string key, Func<CubeSnapshot, T> compute) where T : class
+    {
+        lock (_memoLock)
+            if (_memo.TryGetValue(key, out var known)) return (T)known;
+        var value = compute(this);
+        lock (_memoLock)
+        {
+            if (_memo.Count >= 512) _memo.Clear();
+            return (T)(_memo.TryAdd(key, value) ? value : _memo[key]);
+        }
+    }
+}

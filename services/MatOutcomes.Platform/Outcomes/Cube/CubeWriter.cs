@@ -1,0 +1,112 @@
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Platform.Outcomes.Cube;
+
+/// <summary>Builds cube snapshots: takes fine cells as they change and keeps the roll-ups and the
+/// per-clinic sums current by subtracting each cell's old statistics and adding its new ones, so
+/// an update costs O(changed cells), never O(all cells). Not thread-safe: one writer; the snapshots
+/// it publishes are immutable (arrays handed to a snapshot are copied before the next change).</summary>
+public sealed class CubeWriter
+{
+    /// <summary>The fine grain, then the roll-ups a query may be answered from.</summary>
+    public static readonly Dimension[] Grains =
+    [
+        Dimension.All,
+        Dimension.Clinic | Dimension.Completed | Dimension.Covariates,
+        Dimension.Quarter | Dimension.Format | Dimension.Completed | Dimension.Covariates,
+        Dimension.Completed | Dimension.Covariates,
+    ];
+
+    private sealed class Grain(Dimension kept)
+    {
+        public readonly Dimension Kept = kept;
+        public readonly long Mask = PackedKey.Mask(kept);
+        public readonly Dictionary<long, int> Index = [];
+        public CubeCell[] Cells = new CubeCell[64];
+        public int Count;
+        public bool Shared;
+
+        public void Add(long key, CellStats stats, int sign)
+        {
+            var rolled = key & Mask;
+            if (Shared)
+            {
+                Cells = (CubeCell[])Cells.Clone();
+                Shared = false;
+            }
+            if (Index.TryGetValue(rolled, out var at))
+            {
+                Cells[at] = new CubeCell(rolled, Cells[at].Stats.Plus(stats, sign));
+                return;
+            }
+            if (Count == Cells.Length) Array.Resize(ref Cells, Count * 2);
+            Index[rolled] = Count;
+            Cells[Count++] = new CubeCell(rolled, CellStats.Empty.Plus(stats, sign));
+        }
+    }
+
+    private readonly ClinicDirectory _clinics;
+    private readonly Grain[] _grains = [.. Grains.Select(g => new Grain(g))];
+    private readonly Dictionary<long, CellStats> _fine = [];
+    private Dictionary<int, ClinicOutcomes> _clinicOutcomes = [];
+    private bool _clinicOutcomesShared;
+    private Dictionary<string, ClinicTally> _tallies = new(StringComparer.Ordinal);
+    private bool _talliesShared;
+
+    public CubeWriter(ClinicDirectory clinics) => _clinics = clinics;
+
+    public long Sequence { get; set; }
+
+    /// <summary>Fine cells held (empty ones included).</summary>
+    public int FineCells => _fine.Count;
+
+    /// <summary>Replaces one fine cell's statistics; returns the clinic's index when anything changed.</summary>
+    public int? Set(CellKey key, CellStats stats)
+    {
+        var clinic = _clinics.IndexOf(key.Clinic);
+        var packed = PackedKey.Pack(clinic, key);
+        var old = _fine.GetValueOrDefault(packed) ?? CellStats.Empty;
+        if (old.SameAs(stats)) return null;
+        _fine[packed] = stats;
+        var delta = stats.Plus(old, -1);
+        foreach (var grain in _grains) grain.Add(packed, delta, +1);
+
+        if (_clinicOutcomesShared)
+        {
+            _clinicOutcomes = new Dictionary<int, ClinicOutcomes>(_clinicOutcomes);
+            _clinicOutcomesShared = false;
+        }
+        var outcomes = _clinicOutcomes.GetValueOrDefault(clinic) ?? ClinicOutcomes.Empty;
+        _clinicOutcomes[clinic] = outcomes.With(packed, old, -1).With(packed, stats, +1);
+        return clinic;
+    }
+
+    /// <summary>Adds one episode's contribution (as-of replays build cells this way).</summary>
+    public void Add(Contribution contribution)
+    {
+        var clinic = _clinics.IndexOf(contribution.Key.Clinic);
+        var packed = PackedKey.Pack(clinic, contribution.Key);
+        var old = _fine.GetValueOrDefault(packed) ?? CellStats.Empty;
+        Set(contribution.Key, old.With(contribution, +1));
+    }
+
+    public void SetTally(ClinicTally tally)
+    {
+        if (_talliesShared)
+        {
+            _tallies = new Dictionary<string, ClinicTally>(_tallies, StringComparer.Ordinal);
+            _talliesShared = false;
+        }
+        _tallies[tally.Id] = tally;
+    }
+
+    public ClinicTally? Tally(string clinic) => _tallies.GetValueOrDefault(clinic);
+
+    public CubeSnapshot Publish(bool live)
+    {
+        foreach (var grain in _grains) grain.Shared = true;
+        _clinicOutcomesShared = _talliesShared = true;
+        return new CubeSnapshot(Sequence, live, _clinics.Ids,
+            [.. _grains.Select(g => new CubeTable(g.Kept, g.Cells, g.Count))], _clinicOutcomes, _tallies);
+    }
+}

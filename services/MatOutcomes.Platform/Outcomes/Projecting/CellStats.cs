@@ -1,0 +1,91 @@
+namespace MatOutcomes.Platform.Outcomes.Projecting;
+
+/// <summary>Additive sufficient statistics of a group of episodes: their count, the fixed-point
+/// moments of mean relief and ODI change, and the sparse histograms of <see cref="Projecting.Slots"/>
+/// as parallel sorted arrays. Immutable: adding or removing episodes returns new statistics, so a
+/// snapshot that holds them never sees them change.</summary>
+public sealed class CellStats
+{
+    public static readonly CellStats Empty = new(0, default, default, [], []);
+
+    public CellStats(int episodes, FixedMoments relief, FixedMoments odi, int[] slots, int[] counts)
+    {
+        Episodes = episodes;
+        Relief = relief;
+        Odi = odi;
+        Slots = slots;
+        Counts = counts;
+    }
+
+    /// <summary>Episodes (not people: one patient may have several episodes of care).</summary>
+    public int Episodes { get; }
+    public FixedMoments Relief { get; }
+    public FixedMoments Odi { get; }
+    public int[] Slots { get; }
+    public int[] Counts { get; }
+
+    public bool IsEmpty => Episodes == 0;
+
+    public int CountAt(int slot)
+    {
+        var at = Array.BinarySearch(Slots, slot);
+        return at >= 0 ? Counts[at] : 0;
+    }
+
+    /// <summary>Total count over slots in [from, to).</summary>
+    public int CountIn(int from, int to)
+    {
+        var total = 0;
+        var start = Array.BinarySearch(Slots, from);
+        for (var i = start >= 0 ? start : ~start; i < Slots.Length && Slots[i] < to; i++) total += Counts[i];
+        return total;
+    }
+
+    public CellStats With(Contribution contribution, int sign)
+    {
+        // A contribution's slots are distinct (one per histogram, one per score below baseline).
+        var slots = contribution.Slots();
+        var ones = new int[slots.Length];
+        Array.Fill(ones, 1);
+        return new CellStats(Episodes + sign,
+            Relief + (contribution.ReliefMoments?.Times(sign) ?? default),
+            Odi + (contribution.OdiMoments?.Times(sign) ?? default),
+            MergeSlots(Slots, Counts, (slots, ones), sign, out var counts), counts);
+    }
+
+    /// <summary>This plus <paramref name="sign"/> times <paramref name="other"/>.</summary>
+    public CellStats Plus(CellStats other, int sign = 1)
+    {
+        if (other.Episodes == 0 && other.Slots.Length == 0) return this;
+        return new CellStats(Episodes + sign * other.Episodes,
+            Relief + other.Relief.Times(sign), Odi + other.Odi.Times(sign),
+            MergeSlots(Slots, Counts, (other.Slots, other.Counts), sign, out var counts), counts);
+    }
+
+    private static int[] MergeSlots(int[] aSlots, int[] aCounts, (int[] Slots, int[] Counts) b, int sign, out int[] counts)
+    {
+        var slots = new int[aSlots.Length + b.Slots.Length];
+        counts = new int[slots.Length];
+        int i = 0, j = 0, n = 0;
+        while (i < aSlots.Length || j < b.Slots.Length)
+        {
+            int slot, count;
+            if (j >= b.Slots.Length || (i < aSlots.Length && aSlots[i] < b.Slots[j])) (slot, count) = (aSlots[i], aCounts[i++]);
+            else if (i >= aSlots.Length || b.Slots[j] < aSlots[i]) (slot, count) = (b.Slots[j], sign * b.Counts[j++]);
+            else (slot, count) = (aSlots[i], aCounts[i++] + sign * b.Counts[j++]);
+            if (count == 0) continue;
+            slots[n] = slot;
+            counts[n++] = count;
+        }
+        if (n < slots.Length)
+        {
+            Array.Resize(ref slots, n);
+            Array.Resize(ref counts, n);
+        }
+        return slots;
+    }
+
+    public bool SameAs(CellStats other) =>
+        Episodes == other.Episodes && Relief == other.Relief && Odi == other.Odi &&
+        Slots.AsSpan().SequenceEqual(other.Slots) && Counts.AsSpan().SequenceEqual(other.Counts);
+}

@@ -1,0 +1,168 @@
+using MatOutcomes.Platform.Outcomes.Cube;
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Platform.Outcomes.Studying;
+
+/// <summary>The sum of some cells' histograms, dense: still sufficient statistics, now for one group
+/// of episodes. Time to the MCID is kept only for the study's own NPRS rule (read from the cells'
+/// per-score first-reach histograms), so a query's Kaplan–Meier answers the rule it states.</summary>
+public sealed class CohortSums
+{
+    public long Episodes;
+    public FixedMoments Relief;
+    public FixedMoments Odi;
+    public readonly long[] Baseline = new long[11];
+    public readonly long[] Latest = new long[121];
+    public readonly long[] Discharge = new long[121];
+    public readonly long[] FollowUp = new long[121];
+    public readonly long[] FollowUpWeeks = new long[Slots.MaxFollowUpWeeks + 1];
+    public readonly long[] NdiChange = new long[101];
+    public readonly long[] OdiChangeFloor = new long[201];
+    public long FollowedUp;
+    public long Relapsed;
+    public readonly long[] McidEvents = new long[Slots.MaxSessions + 1];
+    public readonly long[] McidCensored = new long[Slots.MaxSessions + 1];
+
+    /// <summary>Adds a cell. <paramref name="highestImproved"/>[b] is the highest NPRS that counts as
+    /// improved from baseline b under the study's rule (−1: none).</summary>
+    public void Add(CellStats stats, int[] highestImproved)
+    {
+        Episodes += stats.Episodes;
+        Relief += stats.Relief;
+        Odi += stats.Odi;
+        var slots = stats.Slots;
+        var counts = stats.Counts;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            long count = counts[i];
+            if (slot < Slots.Latest) Baseline[slot - Slots.Baseline] += count;
+            else if (slot < Slots.Discharge) Latest[slot - Slots.Latest] += count;
+            else if (slot < Slots.FollowUp) Discharge[slot - Slots.Discharge] += count;
+            else if (slot < Slots.FollowUpWeeks) FollowUp[slot - Slots.FollowUp] += count;
+            else if (slot < Slots.NdiChange) FollowUpWeeks[slot - Slots.FollowUpWeeks] += count;
+            else if (slot < Slots.OdiChangeFloor) NdiChange[slot - Slots.NdiChange] += count;
+            else if (slot < Slots.FollowedUp) OdiChangeFloor[slot - Slots.OdiChangeFloor] += count;
+            else if (slot == Slots.FollowedUp) FollowedUp += count;
+            else if (slot == Slots.Relapsed) Relapsed += count;
+            else if (slot < Slots.Reach)
+            {
+                if (slot < Slots.Sessions) continue;
+                // No score counts as improved from this baseline: the episode can only be censored.
+                var (b, sessions) = Slots.DecodeSessions(slot);
+                if (highestImproved[b] < 0) McidCensored[sessions] += count;
+            }
+            else
+            {
+                var (b, v, censored, sessions) = Slots.DecodeReach(slot);
+                if (v != highestImproved[b]) continue;
+                if (censored) McidCensored[sessions] += count;
+                else McidEvents[sessions] += count;
+            }
+        }
+    }
+
+    public void Add(CohortSums other)
+    {
+        Episodes += other.Episodes;
+        Relief += other.Relief;
+        Odi += other.Odi;
+        FollowedUp += other.FollowedUp;
+        Relapsed += other.Relapsed;
+        foreach (var (into, from) in new[]
+                 {
+                     (Baseline, other.Baseline), (Latest, other.Latest), (Discharge, other.Discharge), (FollowUp, other.FollowUp),
+                     (FollowUpWeeks, other.FollowUpWeeks), (NdiChange, other.NdiChange), (OdiChangeFloor, other.OdiChangeFloor),
+                     (McidEvents, other.McidEvents), (McidCensored, other.McidCensored),
+                 })
+            for (var i = 0; i < into.Length; i++) into[i] += from[i];
+    }
+
+    public static CohortSums Of(IEnumerable<CohortSums> parts)
+    {
+        var sum = new CohortSums();
+        foreach (var part in parts) sum.Add(part);
+        return sum;
+    }
+
+    /// <summary>(baseline, score, count) for every non-empty pair of a pair histogram.</summary>
+    public static IEnumerable<(int Baseline, int Score, long Count)> Pairs(long[] histogram)
+    {
+        for (var at = 0; at < histogram.Length; at++)
+            if (histogram[at] != 0) yield return (at / 11, at % 11, histogram[at]);
+    }
+
+    public static Moments MomentsOf(IEnumerable<(double Value, long Count)> values) =>
+        values.Aggregate(Moments.Zero, (m, v) => m + new Moments(v.Count, v.Value * v.Count, v.Value * v.Value * v.Count));
+
+    public static Moments ChangeMoments(long[] pairs) =>
+        MomentsOf(Pairs(pairs).Select(p => ((double)(p.Baseline - p.Score), p.Count)));
+
+    public static Moments Histogram(long[] histogram, int offset) =>
+        MomentsOf(histogram.Select((count, i) => ((double)(i - offset), count)).Where(x => x.count != 0));
+
+    /// <summary>Sessions-to-MCID histograms as sparse maps for the survival estimate.</summary>
+    public (IReadOnlyDictionary<int, long> Events, IReadOnlyDictionary<int, long> Censored) Survival() =>
+        (Sparse(McidEvents), Sparse(McidCensored));
+
+    private static Dictionary<int, long> Sparse(long[] histogram) =>
+        histogram.Select((count, at) => (count, at)).Where(x => x.count != 0).ToDictionary(x => x.at, x => x.count);
+}
+
+/// <summary>X'X, X'y and y'y of the risk-adjusted model over some cells (for one clinic, or the
+/// network), for two outcomes at once: NPRS change and NPRS responder. Integers, so exact and the
+/// same in any order; per-clinic sums give the network's by addition and the clinic's benchmark.</summary>
+public sealed class ModelSums
+{
+    public readonly long[] XtX = new long[Design.Width * Design.Width];
+    public readonly long[] XtyChange = new long[Design.Width];
+    public readonly long[] XtyResponder = new long[Design.Width];
+    public long YtyChange;
+    public long YtyResponder;
+
+    public long N => XtX[0];
+
+    /// <summary>Adds a cell: its categorical columns are constant, baseline comes from its pairs.</summary>
+    public void Add(long key, CellStats stats, int pairFamily, bool early, NprsRule rule)
+    {
+        var change = PairMoments.Of(stats, pairFamily, static (b, l) => b - l);
+        if (change.N == 0) return;
+        var responder = PairMoments.Of(stats, pairFamily, (b, l) => rule.Improved(b, l) ? 1 : 0);
+        var columns = Design.Columns(key, early);
+        var w = Design.Width;
+        var last = Design.Baseline;
+        foreach (var i in columns)
+        {
+            foreach (var j in columns) XtX[i * w + j] += change.N;
+            XtX[i * w + last] += change.B;
+            XtX[last * w + i] += change.B;
+            XtyChange[i] += change.Y;
+            XtyResponder[i] += responder.Y;
+        }
+        XtX[last * w + last] += change.BB;
+        XtyChange[last] += change.BY;
+        XtyResponder[last] += responder.BY;
+        YtyChange += change.YY;
+        YtyResponder += responder.YY;
+    }
+
+    /// <summary>Adds sums of the change outcome only (the dashboard keeps no responder model).</summary>
+    public void AddChange(long[] xtx, long[] xty, long yty)
+    {
+        for (var i = 0; i < XtX.Length; i++) XtX[i] += xtx[i];
+        for (var i = 0; i < XtyChange.Length; i++) XtyChange[i] += xty[i];
+        YtyChange += yty;
+    }
+
+    public void Add(ModelSums other)
+    {
+        for (var i = 0; i < XtX.Length; i++) XtX[i] += other.XtX[i];
+        for (var i = 0; i < XtyChange.Length; i++)
+        {
+            XtyChange[i] += other.XtyChange[i];
+            XtyResponder[i] += other.XtyResponder[i];
+        }
+        YtyChange += other.YtyChange;
+        YtyResponder += other.YtyResponder;
+    }
+}
