@@ -32,15 +32,16 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
     public CapturedLog Log { get; } = new();
     public bool HasExited => _process.HasExited;
 
+    /// <param name="logDirectory">where its output goes, as platform-{port}.log</param>
     /// <param name="contentRoot">--contentRoot, as the scripts pass it; null runs in
     /// <paramref name="workingDirectory"/> as a container does.</param>
     public static async Task<PlatformProcess> StartAsync(string dll, int port, IReadOnlyDictionary<string, string> environment,
-        string? contentRoot = null, string? workingDirectory = null)
+        string logDirectory, string? contentRoot = null, string? workingDirectory = null)
     {
         var address = new Uri($"http://127.0.0.1:{port}/");
         string[] arguments = [dll, "--urls", address.ToString().TrimEnd('/'), .. contentRoot is null ? [] : new[] { "--contentRoot", contentRoot }];
         var start = Start(arguments, environment, workingDirectory ?? Path.GetDirectoryName(dll)!);
-        var logFile = Path.Combine(Path.GetTempPath(), $"matoutcomes-platform-{port}-{Guid.NewGuid():N}.log");
+        var logFile = Path.Combine(logDirectory, $"platform-{port}.log");
         var process = new Process { StartInfo = start };
         var platform = new PlatformProcess(process, dll, environment, address, logFile);
         process.OutputDataReceived += (_, e) => platform.Line(e.Data);
@@ -131,6 +132,7 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
 
     public async ValueTask DisposeAsync()
     {
+        if (_closed) return;
         try
         {
             await StopAsync();
