@@ -31,22 +31,7 @@ public static class EventStoreExtensions
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(services.GetRequiredService<PostgresServer>().ConnectionString);
-                options.DatabaseSchemaName = Schema;
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-
-                options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
-                options.Policies.AllDocumentsAreMultiTenanted();
-                options.Events.StreamIdentity = StreamIdentity.AsGuid;
-                // Rich mode assigns versions and sequences before the insert, so a push knows
-                // exactly which positions it took; client event ids are unique store-wide.
-                options.Events.AppendMode = EventAppendMode.Rich;
-                options.Events.EnableUniqueIndexOnEventId = true;
-                foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
-
-                options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
-                options.Schema.For<Episode>().Identity(e => e.Id);
-
+                ConfigureEvents(options, services.GetRequiredService<PostgresServer>().ConnectionString);
                 return options;
             })
             .UseLightweightSessions()
@@ -61,7 +46,38 @@ public static class EventStoreExtensions
             options.UseRuntimeCompilation();
             // Without it, writes through an injected session are silently dropped.
             options.Policies.AutoApplyTransactions();
+            // A crashed node leaves its projection agents assigned to it until the leader finds it
+            // stale: with Wolverine's defaults (heartbeat 10 s, stale after 60 s, assignments checked
+            // every 30 s) read models stood still for 14-65 s after a SIGKILL. Heartbeats run on their
+            // own timer and an ejected live node re-registers, so a few seconds is safe.
+            options.Durability.FirstHealthCheckExecution = TimeSpan.FromMilliseconds(500);
+            options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(1);
+            options.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(1);
+            options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(4);
         });
         return builder;
+    }
+
+    /// <summary>The event store itself: schema, tenancy, event types and the inline episode read
+    /// model. Shared with the benchmark's loader, which appends through Marten exactly as the
+    /// platform stores events.</summary>
+    public static void ConfigureEvents(StoreOptions options, string connectionString)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
+        options.Policies.AllDocumentsAreMultiTenanted();
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Rich mode assigns versions and sequences before the insert, so a push knows
+        // exactly which positions it took; client event ids are unique per clinic.
+        options.Events.AppendMode = EventAppendMode.Rich;
+        options.Events.IgnoreIndex(TenantEventIdIndex.Name);
+        options.Storage.Add(new TenantEventIdIndex.Feature(Schema, options.Advanced.Migrator));
+        foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
+
+        options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<Episode>().Identity(e => e.Id);
     }
 }
