@@ -8,6 +8,42 @@ namespace MatOutcomes.Contracts;
 /// e.g. <c>episodes[0].events[2].data.nprsBefore</c>; <c>Rule</c> is a stable machine name.</summary>
 public sealed record FieldError(string Field, string Rule, string Message);
 
+/// <summary>What is wrong with a request, bounded: the first <see cref="MaxListed"/> errors are
+/// kept, and checking stops once <see cref="MaxCounted"/> are found. A refused request is already
+/// refused; walking the rest of a hostile body, or answering with every error it holds, would make
+/// the refusal cost more than the request (a 1.5 MB body with 150k unknown members once drew a
+/// 24 MB answer).</summary>
+public sealed class FieldErrors
+{
+    public const int MaxListed = 100;
+    public const int MaxCounted = 1_000;
+
+    private readonly List<FieldError> _listed = [];
+
+    public IReadOnlyList<FieldError> Listed => _listed;
+
+    /// <summary>Errors found; a lower bound once <see cref="Full"/>.</summary>
+    public int Total { get; private set; }
+
+    /// <summary>Enough found: the caller stops checking.</summary>
+    public bool Full => Total >= MaxCounted;
+
+    public void Add(FieldError error)
+    {
+        Total++;
+        if (_listed.Count < MaxListed) _listed.Add(error);
+    }
+
+    public void AddRange(IEnumerable<FieldError> errors)
+    {
+        foreach (var error in errors)
+        {
+            if (Full) return;
+            Add(error);
+        }
+    }
+}
+
 /// <summary>Checks a JSON value against the shape of a contract record before deserializing it,
 /// so that every unknown, missing or mistyped member is reported by name and rule (the
 /// serializer would stop at the first and describe it in its own words).</summary>
@@ -17,7 +53,13 @@ public static class ContractShape
 
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Member>> Members = new();
 
-    public static void Check(JsonElement value, Type type, string path, List<FieldError> errors)
+    // Every event names a handful of enum values: their wire names are worked out once per type.
+    private static readonly ConcurrentDictionary<Type, IReadOnlySet<string>> EnumNames = new();
+
+    private static IReadOnlySet<string> WireNames(Type type) =>
+        new SortedSet<string>(Enum.GetValues(type).Cast<Enum>().Select(ProtocolJson.WireName), StringComparer.Ordinal);
+
+    public static void Check(JsonElement value, Type type, string path, FieldErrors errors)
     {
         if (type == typeof(JsonElement)) return;
 
@@ -54,8 +96,8 @@ public static class ContractShape
                     errors.Add(new(path, "date", "must be a date in the form yyyy-MM-dd"));
                 return;
             case { IsEnum: true }:
-                var names = Enum.GetValues(underlying).Cast<Enum>().Select(ProtocolJson.WireName).ToArray();
-                if (value.ValueKind != JsonValueKind.String || !names.Contains(value.GetString()))
+                var names = EnumNames.GetOrAdd(underlying, WireNames);
+                if (value.ValueKind != JsonValueKind.String || !names.Contains(value.GetString()!))
                     errors.Add(new(path, "allowed-values", $"must be one of: {string.Join(", ", names)}"));
                 return;
             case { IsGenericType: true } when underlying.GetGenericTypeDefinition() == typeof(IReadOnlyList<>):
@@ -66,7 +108,11 @@ public static class ContractShape
                 }
                 var itemType = underlying.GetGenericArguments()[0];
                 var i = 0;
-                foreach (var item in value.EnumerateArray()) Check(item, itemType, $"{path}[{i++}]", errors);
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (errors.Full) return;
+                    Check(item, itemType, $"{path}[{i++}]", errors);
+                }
                 return;
             default:
                 CheckObject(value, underlying, path, errors);
@@ -74,7 +120,7 @@ public static class ContractShape
         }
     }
 
-    private static void CheckObject(JsonElement value, Type type, string path, List<FieldError> errors)
+    private static void CheckObject(JsonElement value, Type type, string path, FieldErrors errors)
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
@@ -86,6 +132,7 @@ public static class ContractShape
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
+            if (errors.Full) return;
             var at = Join(path, property.Name);
             if (!seen.Add(property.Name))
                 errors.Add(new(at, "duplicate-field", "appears more than once"));

@@ -84,7 +84,18 @@ root.SetAction(async (parse, cancellation) =>
     }
     AnsiConsole.Write(table);
     foreach (var refusal in report.Refusals.Take(5)) AnsiConsole.WriteLine(refusal);
-    if (lag?.CaughtUpAfterLoad is not null) await StudyReport.PrintAsync(watcherClient, cancellation);
+    if (lag?.CaughtUpAfterLoad is not null)
+    {
+        try
+        {
+            await StudyReport.PrintAsync(watcherClient, cancellation);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // Everything is synced; the study is a courtesy and may be asked for again later.
+            AnsiConsole.MarkupLine($"[yellow]The study could not be fetched just now ({Markup.Escape(e.Message)}).[/]");
+        }
+    }
 
     // A re-run with the same seed finds everything already stored: that is success too.
     var complete = report.Refusals.Count == 0 && report.Conflicts == 0 && report.Gaps == 0;

@@ -24,12 +24,11 @@ public static class PushBatchReader
 {
     private static readonly JsonSerializerOptions LenientEnvelope = new(ProtocolJson.Options) { AllowDuplicateProperties = true };
 
-    public static (IReadOnlyList<IncomingEpisode>? Episodes, IReadOnlyList<FieldError> Errors) Read(
-        JsonElement body, DateOnly today)
+    public static (IReadOnlyList<IncomingEpisode>? Episodes, FieldErrors Errors) Read(JsonElement body, DateOnly today)
     {
-        var errors = new List<FieldError>();
+        var errors = new FieldErrors();
         ContractShape.Check(body, typeof(PushBatch), "", errors);
-        if (errors.Count > 0) return (null, errors);
+        if (errors.Total > 0) return (null, errors);
 
         // Members inside each event's data are checked per event below, with their paths.
         var batch = body.Deserialize<PushBatch>(LenientEnvelope)!;
@@ -38,12 +37,12 @@ public static class PushBatchReader
         var totalEvents = batch.Episodes.Sum(e => e.Events.Count);
         if (totalEvents > SyncLimits.MaxEventsPerBatch)
             errors.Add(new("episodes", "batch-size", $"must hold at most {SyncLimits.MaxEventsPerBatch} events in all (has {totalEvents})"));
-        if (errors.Count > 0) return (null, errors);
+        if (errors.Total > 0) return (null, errors);
 
         var episodeIds = new HashSet<Guid>();
         var eventIds = new HashSet<Guid>();
         var episodes = new List<IncomingEpisode>(batch.Episodes.Count);
-        for (var i = 0; i < batch.Episodes.Count; i++)
+        for (var i = 0; i < batch.Episodes.Count && !errors.Full; i++)
         {
             var upload = batch.Episodes[i];
             var path = $"episodes[{i}]";
@@ -53,7 +52,7 @@ public static class PushBatchReader
                 errors.Add(new($"{path}.events", "min-items", "must hold at least 1 event"));
 
             var events = new List<IncomingEvent>(upload.Events.Count);
-            for (var j = 0; j < upload.Events.Count; j++)
+            for (var j = 0; j < upload.Events.Count && !errors.Full; j++)
             {
                 var envelope = upload.Events[j];
                 var at = $"{path}.events[{j}]";
@@ -69,9 +68,9 @@ public static class PushBatchReader
                     errors.Add(new($"{at}.type", "allowed-values", $"must be one of: {string.Join(", ", EventTypes.ByName.Keys)}"));
                     continue;
                 }
-                var before = errors.Count;
+                var before = errors.Total;
                 ContractShape.Check(envelope.Data, type, $"{at}.data", errors);
-                if (errors.Count > before) continue;
+                if (errors.Total > before) continue;
 
                 object data;
                 try
@@ -89,6 +88,6 @@ public static class PushBatchReader
             }
             episodes.Add(new IncomingEpisode(upload.EpisodeId, events));
         }
-        return errors.Count > 0 ? (null, errors) : (episodes, errors);
+        return errors.Total > 0 ? (null, errors) : (episodes, errors);
     }
 }

@@ -1,14 +1,13 @@
-using System.Threading.RateLimiting;
 using GraphQL;
 using Marten;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Gateway.Auditing;
 using MatOutcomes.Platform.Gateway.Http;
 using MatOutcomes.Platform.Gateway.Ide;
+using MatOutcomes.Platform.Gateway.Limits;
 using MatOutcomes.Platform.Gateway.Reading;
 using MatOutcomes.Platform.Gateway.SavingStudies;
 using MatOutcomes.Platform.Gateway.Schema;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Gateway;
@@ -31,9 +30,15 @@ public sealed class GatewayOptions
     public int MaxPageSize { get; set; } = 500;
 
     public GatewayRateLimit RateLimit { get; set; } = new();
+
+    /// <summary>Largest number of field selections a document may expand to (fragments spread out),
+    /// whatever their cost: validation rules walk every one of them.</summary>
+    public int MaxFields { get; set; } = 5_000;
+
+    public ReplayLimits Replays { get; set; } = new();
 }
 
-/// <summary>Requests allowed per token subject in a fixed window.</summary>
+/// <summary>Requests allowed per token subject in a fixed window, on every researcher surface together.</summary>
 public sealed class GatewayRateLimit
 {
     public int PermitLimit { get; set; } = 120;
@@ -43,7 +48,8 @@ public sealed class GatewayRateLimit
 public static class GatewayModule
 {
     public const string Path = "/graphql";
-    public const string RateLimitPolicy = "gateway";
+    /// <summary>One limiter for every researcher surface (GraphQL, the REST study, the projection status).</summary>
+    public const string RateLimitPolicy = ResearcherRateLimit.Policy;
 
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
@@ -52,18 +58,17 @@ public static class GatewayModule
             .Validate(o => o.MaxRequestBytes > 0 && o.MaxDepth > 0 && o.MaxComplexity > 0, "Gateway limits must be positive.")
             .Validate(o => o.DefaultPageSize >= 1 && o.DefaultPageSize <= o.MaxPageSize, "Gateway:DefaultPageSize must be between 1 and MaxPageSize.")
             .Validate(o => o.RateLimit.PermitLimit > 0 && o.RateLimit.Window > TimeSpan.Zero, "Gateway:RateLimit needs a positive PermitLimit and Window.")
+            .Validate(o => o.MaxFields > 0 && o.Replays.PerRequest > 0 && o.Replays.PerToken >= o.Replays.PerRequest &&
+                           o.Replays.Concurrent > 0 && o.Replays.Window > TimeSpan.Zero,
+                "Gateway:MaxFields and Gateway:Replays (PerRequest <= PerToken, Concurrent, Window) must be positive.")
             .ValidateOnStart();
 
         builder.Services.AddGraphQL(graphql => graphql
             .AddSchema<GatewaySchema>()
             .AddGraphTypes(typeof(GatewaySchema).Assembly)
             .AddSystemTextJson()
-            .AddComplexityAnalyzer((complexity, services) =>
-            {
-                var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-                complexity.MaxDepth = options.MaxDepth;
-                complexity.MaxComplexity = options.MaxComplexity;
-            })
+            // Depth and cost are measured before execution by GatewayLimits (GraphQL.NET's complexity
+            // analyzer re-walks fragments at every spread and ignores the execution timeout).
             // Resolver failures other than our own ExecutionErrors say nothing of the server's insides.
             .AddErrorInfoProvider(o =>
             {
@@ -75,6 +80,7 @@ public static class GatewayModule
         builder.Services.AddSingleton<RowOrder>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<GatewayTelemetry>();
+        builder.Services.AddSingleton<ReplayBudget>();
 
         // Gateway documents are network-wide, like the outcome read models they sit beside.
         builder.Services.ConfigureMarten(options =>
@@ -83,7 +89,11 @@ public static class GatewayModule
             options.Schema.For<SavedStudy>().SingleTenanted().Index(s => s.Name);
         });
 
-        builder.Services.AddRateLimiter(options => options.AddPolicy<string, GatewayRateLimitPolicy>(RateLimitPolicy));
+        builder.Services.AddRateLimiter(options => options.AddPolicy<string, ResearcherRateLimit>(RateLimitPolicy));
+        // Kestrel refuses request lines over 8 KiB with a bare 414 before the gateway sees them;
+        // let GET documents up to the gateway's own limit through, to be answered by its rules.
+        var requestLine = builder.Configuration.GetValue("Gateway:MaxRequestBytes", new GatewayOptions().MaxRequestBytes) + 8 * 1024;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, requestLine));
         return builder;
     }
 
@@ -97,34 +107,9 @@ public static class GatewayModule
             .RequireRateLimiting(RateLimitPolicy)
             .WithName("graphql");
         app.MapGet(Path + "/schema.graphql", SchemaDocument.HandleAsync)
-            .RequireAuthorization(AuthenticationExtensions.Researcher);
+            .RequireAuthorization(AuthenticationExtensions.Researcher)
+            .RequireRateLimiting(RateLimitPolicy);
         GraphiQLPage.Map(app);
         return app;
     }
-}
-
-/// <summary>A fixed window of requests per token subject; a refusal is an RFC 7807 problem with
-/// Retry-After. Its own rejection handler keeps it independent of other modules' limiters.</summary>
-public sealed class GatewayRateLimitPolicy(IOptions<GatewayOptions> options) : IRateLimiterPolicy<string>
-{
-    public RateLimitPartition<string> GetPartition(HttpContext http)
-    {
-        var limit = options.Value.RateLimit;
-        var subject = http.User.FindFirst("sub")?.Value ?? "anonymous";
-        return RateLimitPartition.GetFixedWindowLimiter(subject, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = limit.PermitLimit,
-            Window = limit.Window,
-            QueueLimit = 0,
-        });
-    }
-
-    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => async (context, _) =>
-    {
-        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : options.Value.RateLimit.Window;
-        context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await Problems.Write(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
-            $"This token may send {options.Value.RateLimit.PermitLimit} GraphQL requests per {options.Value.RateLimit.Window}; retry after {retryAfter.TotalSeconds:0} s.",
-            "rate-limited");
-    };
 }

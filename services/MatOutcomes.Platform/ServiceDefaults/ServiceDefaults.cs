@@ -31,6 +31,8 @@ public static class ServiceDefaultsExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
+        builder.Services.AddExceptionHandler<DatabaseOutage>();
+        builder.Services.AddExceptionHandler<BadRequests>();
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton<PlatformTelemetry>();
 

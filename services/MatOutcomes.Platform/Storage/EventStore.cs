@@ -46,6 +46,14 @@ public static class EventStoreExtensions
             options.UseRuntimeCompilation();
             // Without it, writes through an injected session are silently dropped.
             options.Policies.AutoApplyTransactions();
+            // A crashed node leaves its projection agents assigned to it until the leader finds it
+            // stale: with Wolverine's defaults (heartbeat 10 s, stale after 60 s, assignments checked
+            // every 30 s) read models stood still for 14-65 s after a SIGKILL. Heartbeats run on their
+            // own timer and an ejected live node re-registers, so a few seconds is safe.
+            options.Durability.FirstHealthCheckExecution = TimeSpan.FromMilliseconds(500);
+            options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(1);
+            options.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(1);
+            options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(4);
         });
         return builder;
     }
@@ -65,7 +73,8 @@ public static class EventStoreExtensions
         // Rich mode assigns versions and sequences before the insert, so a push knows
         // exactly which positions it took; client event ids are unique per clinic.
         options.Events.AppendMode = EventAppendMode.Rich;
-        options.Events.EnableUniqueIndexOnEventId = true;
+        options.Events.IgnoreIndex(TenantEventIdIndex.Name);
+        options.Storage.Add(new TenantEventIdIndex.Feature(Schema, options.Advanced.Migrator));
         foreach (var (name, type) in EventTypes.ByName) options.Events.MapEventType(type, name);
 
         options.Projections.Add<EpisodeProjection>(ProjectionLifecycle.Inline);

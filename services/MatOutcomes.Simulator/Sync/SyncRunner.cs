@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Simulator.Network;
+using Polly;
+using Polly.Retry;
 
 namespace MatOutcomes.Simulator.Sync;
 
@@ -16,7 +18,14 @@ public sealed record SyncRunOptions
     /// <summary>Share of pushes whose acknowledgement is "lost", so the clinic sends the batch again.</summary>
     public double LostAckRate { get; init; } = 0.05;
     public int MaxEventsPerBatch { get; init; } = 500;
-    public int MaxAttempts { get; init; } = 8;
+    /// <summary>Attempts per push before it counts as refused; unbounded by default, because clinic
+    /// software is offline-first and a push is safe to repeat for as long as it takes.</summary>
+    public int MaxAttempts { get; init; } = int.MaxValue;
+    /// <summary>First retry delay; each later one doubles, with jitter, up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Longest wait for one answer: a push that takes longer has an unknown outcome and is sent again.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int Seed { get; init; } = 7;
 }
 
@@ -28,11 +37,14 @@ public sealed record SyncReport(
 }
 
 /// <summary>Plays a simulated network against the sync API as clinic software would: day by day,
-/// online clinics daily and offline ones in late fortnightly batches, retrying on failure and
-/// sometimes re-sending a batch whose acknowledgement was lost.</summary>
+/// online clinics daily and offline ones in late fortnightly batches, sometimes re-sending a batch
+/// whose acknowledgement was lost. Any transient failure (no connection, a timeout, 5xx, 429) means
+/// "outcome unknown": the same batch is sent again, with exponential backoff and jitter (or after
+/// the server's Retry-After), for as long as it takes; the run then carries on where it stopped.</summary>
 public sealed class SyncRunner(Func<string, HttpClient> clientFor, SyncRunOptions? options = null)
 {
     private readonly SyncRunOptions _options = options ?? new SyncRunOptions();
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry = RetryPipeline(options ?? new SyncRunOptions());
 
     private sealed record Push(string ClinicId, DateOnly Due, PushBatch Batch, int Events);
 
@@ -115,27 +127,42 @@ public sealed class SyncRunner(Func<string, HttpClient> clientFor, SyncRunOption
     private async Task<(PushAcknowledgement? Ack, int Attempts, string? Refusal)> SendAsync(HttpClient client, Push push,
         CancellationToken cancellation)
     {
-        for (var attempt = 1; ; attempt++)
+        var attempts = 0;
+        using var response = await _retry.ExecuteAsync(async ct =>
         {
-            try
-            {
-                using var response = await client.PostAsJsonAsync($"api/clinics/{push.ClinicId}/events", push.Batch,
-                    ProtocolJson.Options, cancellation);
-                if (response.IsSuccessStatusCode)
-                    return (await response.Content.ReadFromJsonAsync<PushAcknowledgement>(ProtocolJson.Options, cancellation), attempt, null);
-                if (!Transient(response.StatusCode) || attempt >= _options.MaxAttempts)
-                    return (null, attempt, $"{push.ClinicId} {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellation)}");
-            }
-            catch (HttpRequestException) when (attempt < _options.MaxAttempts)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellation.IsCancellationRequested && attempt < _options.MaxAttempts)
-            {
-                // the request timed out: the push may or may not have landed, and re-sending is safe either way
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt - 1)), cancellation);
-        }
+            attempts++;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_options.AttemptTimeout);
+            return await client.PostAsJsonAsync($"api/clinics/{push.ClinicId}/events", push.Batch, ProtocolJson.Options, timeout.Token);
+        }, cancellation);
+        if (response.IsSuccessStatusCode)
+            return (await response.Content.ReadFromJsonAsync<PushAcknowledgement>(ProtocolJson.Options, cancellation), attempts, null);
+        return (null, attempts, $"{push.ClinicId} {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellation)}");
     }
+
+    private static ResiliencePipeline<HttpResponseMessage> RetryPipeline(SyncRunOptions options) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = options.MaxAttempts == int.MaxValue ? int.MaxValue : Math.Max(1, options.MaxAttempts - 1),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.FirstRetryDelay,
+            MaxDelay = options.MaxRetryDelay,
+            ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                .Handle<HttpRequestException>()
+                .Handle<IOException>()
+                // A timed-out attempt: the push may or may not have landed. (Polly does not retry once
+                // the run itself is cancelled.)
+                .Handle<OperationCanceledException>()
+                .HandleResult(r => Transient(r.StatusCode)),
+            // The server knows best when it can take the batch again (429 and 503 say so).
+            DelayGenerator = args => ValueTask.FromResult(
+                args.Outcome.Result?.Headers.RetryAfter is { } retryAfter
+                    ? (TimeSpan?)Min(retryAfter.Delta ?? (retryAfter.Date - DateTimeOffset.UtcNow) ?? options.FirstRetryDelay, options.MaxRetryDelay)
+                    : null),
+        }).Build();
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : b;
 
     private static bool Transient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;

@@ -15,9 +15,9 @@ public class ContractTests
         foreach (Enum value in Enum.GetValues(enumType))
         {
             var written = JsonSerializer.SerializeToElement(value, enumType, ProtocolJson.Options);
-            var errors = new List<FieldError>();
+            var errors = new FieldErrors();
             ContractShape.Check(written, enumType, "value", errors);
-            Assert.True(errors.Count == 0, $"{value} written as {written.GetRawText()}: {string.Join("; ", errors)}");
+            Assert.True(errors.Total == 0, $"{value} written as {written.GetRawText()}: {string.Join("; ", errors.Listed)}");
             Assert.Equal(value, JsonSerializer.Deserialize(written.GetRawText(), enumType, ProtocolJson.Options));
         }
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MatOutcomes.Contracts;
@@ -209,6 +210,39 @@ public class ValidationTests(PlatformFixture platform) : IClassFixture<PlatformF
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
     }
 
+    [Fact]
+    public async Task A_body_with_thousands_of_errors_gets_a_small_answer_listing_the_first_hundred_and_a_count()
+    {
+        var clinic = PlatformFixture.NewClinic();
+        using var client = platform.Client(platform.ClinicToken(clinic));
+        var members = string.Join(",", Enumerable.Range(0, 100_000).Select(i => $"\"x{i}\":1"));
+        var body = $"{{\"episodes\":[{{\"episodeId\":\"{Guid.NewGuid()}\",\"events\":[],{members}}}]}}";
+
+        var response = await client.PostAsync($"/api/clinics/{clinic}/events", PlatformFixture.Json(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(text.Length < 32 * 1024, $"the refusal is {text.Length} bytes");
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal(FieldErrors.MaxListed, problem.RootElement.GetProperty("errors").GetArrayLength());
+        Assert.Equal(FieldErrors.MaxCounted, problem.RootElement.GetProperty("errorCount").GetInt32());
+        Assert.Equal("episodes[0].x0", problem.RootElement.GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_few_errors_are_all_listed_with_their_exact_count()
+    {
+        var clinic = PlatformFixture.NewClinic();
+        using var client = platform.Client(platform.ClinicToken(clinic));
+        var body = $"{{\"episodes\":[{{\"episodeId\":\"{Guid.NewGuid()}\",\"events\":[],\"name\":1,\"phone\":2}}]}}";
+
+        var response = await client.PostAsync($"/api/clinics/{clinic}/events", PlatformFixture.Json(body));
+
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, problem.RootElement.GetProperty("errors").GetArrayLength());
+        Assert.Equal(2, problem.RootElement.GetProperty("errorCount").GetInt32());
+    }
+
     public static TheoryData<string, string, string> EpisodeRuleCases() => new()
     {
         { "session-before-opening", "episodes[0].events[1].data.sessionDate", "not-before-opening" },
@@ -261,5 +295,43 @@ public class ValidationTests(PlatformFixture platform) : IClassFixture<PlatformF
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("\"rule\":\"event-id-taken\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_event_id_another_clinic_holds_is_simply_new_to_this_clinic()
+    {
+        var (a, b) = (PlatformFixture.NewClinic(), PlatformFixture.NewClinic());
+        var theirs = new EpisodeScript().Add(Sample.Opened(), Sample.Session());
+        using var clientA = platform.Client(platform.ClinicToken(a));
+        using var clientB = platform.Client(platform.ClinicToken(b));
+        (await clientA.PostAsync($"/api/clinics/{a}/events", PlatformFixture.Json(theirs.Batch()))).EnsureSuccessStatusCode();
+        // Clinic B reuses A's event ids (it would need the GUIDs, but must learn nothing from them).
+        var ours = new EpisodeScript();
+        ours.Events.Add(theirs.Events[0]);
+
+        var response = await clientB.PostAsync($"/api/clinics/{b}/events", PlatformFixture.Json(ours.Batch()));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        Assert.Contains("\"status\":\"appended\"", text);
+        var stored = await clientB.GetFromJsonAsync<List<StoredEvent>>($"/api/clinics/{b}/episodes/{ours.Id}/events", ProtocolJson.Options);
+        Assert.Equal([theirs.Events[0].EventId], stored!.Select(e => e.EventId));
+        var original = await clientA.GetFromJsonAsync<List<StoredEvent>>($"/api/clinics/{a}/episodes/{theirs.Id}/events", ProtocolJson.Options);
+        Assert.Equal(theirs.Events.Select(e => e.EventId), original!.Select(e => e.EventId));
+        // The same id a second time in B is B's own duplicate, refused as before.
+        var again = new EpisodeScript();
+        again.Events.Add(theirs.Events[0]);
+        var duplicate = await clientB.PostAsync($"/api/clinics/{b}/events", PlatformFixture.Json(again.Batch()));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, duplicate.StatusCode);
+        // And the database, not only the check before it, keys uniqueness by clinic.
+        await using var connection = new Npgsql.NpgsqlConnection(platform.ConnectionString);
+        await connection.OpenAsync();
+        await using var indexes = new Npgsql.NpgsqlCommand(
+            "select indexdef from pg_indexes where schemaname = 'matoutcomes' and tablename = 'mt_events' and indexdef like 'CREATE UNIQUE%'", connection);
+        var unique = new List<string>();
+        await using (var reader = await indexes.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) unique.Add(reader.GetString(0));
+        Assert.Contains(unique, d => d.EndsWith("(tenant_id, id)", StringComparison.Ordinal));
+        Assert.DoesNotContain(unique, d => d.EndsWith("(id)", StringComparison.Ordinal));
     }
 }

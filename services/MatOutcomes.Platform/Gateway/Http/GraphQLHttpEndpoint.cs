@@ -7,6 +7,7 @@ using GraphQLParser;
 using GraphQLParser.AST;
 using GraphQLParser.Exceptions;
 using MatOutcomes.Platform.Gateway.Auditing;
+using MatOutcomes.Platform.Gateway.Limits;
 using MatOutcomes.Platform.Gateway.Schema;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -79,6 +80,16 @@ public static class GraphQLHttpEndpoint
             return;
         }
 
+        if (document is not null && operation is not null &&
+            GatewayLimits.Check(services, document, operation, request.Variables, context.Subject) is { } refused)
+        {
+            if (refused.RetryAfter is { } wait) http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var refusedStatus = refused.Status == StatusCodes.Status400BadRequest && mediaType != GraphQLResponseJson ? StatusCodes.Status200OK : refused.Status;
+            await RespondAsync(http, serializer, mediaType, refusedStatus, RequestError(refused.Code, refused.Message),
+                audit, record with { Outcome = "refused-" + refused.Code.ToLowerInvariant(), ErrorCount = 1 }, context, started);
+            return;
+        }
+
         var execution = new ExecutionOptions
         {
             Query = request.Query,
@@ -96,7 +107,15 @@ public static class GraphQLHttpEndpoint
         ExecutionResult result;
         try
         {
-            result = await services.GetRequiredService<IDocumentExecuter<GatewaySchema>>().ExecuteAsync(execution);
+            // On the thread pool and bounded as a whole: validation runs synchronously inside
+            // ExecuteAsync and does not watch the timeout that only the execution observes.
+            var executer = services.GetRequiredService<IDocumentExecuter<GatewaySchema>>();
+            result = await Task.Run(() => executer.ExecuteAsync(execution), http.RequestAborted)
+                .WaitAsync(options.ExecutionTimeout + TimeSpan.FromSeconds(1), http.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+            result = new ExecutionResult { Errors = [new TimeoutError()] };
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -112,6 +131,14 @@ public static class GraphQLHttpEndpoint
         // Not executed = the document did not parse or validate (or no operation could be chosen):
         // a request error, which only the new media type may signal by status code. A timeout is
         // the server's failure, not the request's.
+        if (result.Errors is { Count: > Contracts.FieldErrors.MaxListed } many)
+        {
+            // An answer listing every error of a hostile document would cost more than the document.
+            var kept = new ExecutionErrors();
+            foreach (var error in many.Take(Contracts.FieldErrors.MaxListed)) kept.Add(error);
+            kept.Add(new ExecutionError($"... and {many.Count - Contracts.FieldErrors.MaxListed} more errors.") { Code = "MORE_ERRORS" });
+            result.Errors = kept;
+        }
         var timedOut = result.Errors?.Any(e => e is TimeoutError) == true;
         var status = mediaType != GraphQLResponseJson || result.Executed ? StatusCodes.Status200OK
             : timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status400BadRequest;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Marten;
 using MatOutcomes.Platform.Gateway.BrowsingEpisodes;
+using MatOutcomes.Platform.Gateway.Limits;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
@@ -29,7 +30,7 @@ public sealed class NetworkSnapshot(CubeSnapshot cube, int k)
 
 /// <summary>One request's view of the outcome read models: the live cube snapshot it first read
 /// (so every field of a response reflects the same sequence) and any replays it asked for.</summary>
-public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, IOptions<PrivacyOptions> privacy)
+public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, IOptions<PrivacyOptions> privacy, ReplayBudget replays)
 {
     private readonly Lock _lock = new();
     private Task<NetworkSnapshot>? _live;
@@ -55,7 +56,7 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, I
         if (sequence < 0 || sequence > live.Sequence)
             throw new GatewayError("INVALID_AS_OF", $"asOf must be an event sequence from 0 to {live.Sequence} (the read models' current sequence).",
                 "asOf", "range");
-        return new NetworkSnapshot(await reader.AsOfAsync(sequence, cancellation), K);
+        return new NetworkSnapshot(await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation), K);
     }
 
     public CohortComparison Compare(NetworkSnapshot snapshot, StudyQuery query) => snapshot.Compare(query);

@@ -50,5 +50,6 @@ public sealed class ProjectionLag(IDocumentStore store, PlatformTelemetry teleme
     public static void MapProjectionStatus(IEndpointRouteBuilder app) =>
         app.MapGet("/api/projections/outcomes", async (ProjectionLag lag, CancellationToken cancellation) =>
                 TypedResults.Ok(await lag.ReadAsync(cancellation)))
-            .RequireAuthorization(AuthenticationExtensions.Researcher);
+            .RequireAuthorization(AuthenticationExtensions.Researcher)
+            .RequireRateLimiting(Gateway.Limits.ResearcherRateLimit.Policy);
 }

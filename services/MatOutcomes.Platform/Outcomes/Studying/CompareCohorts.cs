@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MatOutcomes.Contracts;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Gateway.Limits;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
@@ -13,10 +14,13 @@ public static class CompareCohorts
     public static void MapCompareCohorts(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/studies/cohort-comparison", Handle)
             .RequireAuthorization(AuthenticationExtensions.Researcher)
+            .RequireRateLimiting(ResearcherRateLimit.Policy)
+            .AddEndpointFilter(RequestBody.AtMost(RequestBody.StudyLimit))
+            .AddEndpointFilter(ReplayBudget.ChargeAsOfQuery)
             .Produces<CohortComparison>();
 
     private static async Task<IResult> Handle(HttpRequest request, StudyReader reader, IOptions<PrivacyOptions> privacy,
-        CancellationToken cancellation, long? asOf = null)
+        ReplayBudget replays, CancellationToken cancellation, long? asOf = null)
     {
         StudyQuery query;
         try
@@ -37,7 +41,7 @@ public static class CompareCohorts
         if (asOf > live.Sequence)
             return Problems.Validation("The study query is not valid",
                 [new FieldError("asOf", "range", $"must be an event sequence from 0 to {live.Sequence} (the read models' current sequence)")]);
-        var snapshot = asOf is { } at ? await reader.AsOfAsync(at, cancellation) : live;
+        var snapshot = asOf is { } at ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation) : live;
         return TypedResults.Ok(StudyCalculator.Remembered(snapshot, query, privacy.Value.K));
     }
 }

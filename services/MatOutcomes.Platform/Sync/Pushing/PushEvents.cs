@@ -111,7 +111,7 @@ public static class PushEvents
         }).ToList();
 
         var errors = plans.SelectMany(p => p.Errors).ToList();
-        errors.AddRange(await EventIdsUsedElsewhere(session, episodes, plans, cancellation));
+        errors.AddRange(await EventIdsUsedElsewhere(session, clinicId, episodes, plans, cancellation));
         if (errors.Count > 0) return new(null, errors);
 
         foreach (var plan in plans.Where(p => p.ToAppend.Count > 0))
@@ -138,19 +138,20 @@ public static class PushEvents
                 : null)).ToList()), []);
     }
 
-    /// <summary>An event id is the idempotency key of one event, so it may stand in only one
-    /// place in the whole store (the unique index enforces it; this names the field).</summary>
-    private static async Task<IEnumerable<FieldError>> EventIdsUsedElsewhere(IDocumentSession session,
+    /// <summary>An event id is the idempotency key of one event, so it may stand in only one place
+    /// in a clinic's store (the unique index on tenant and id enforces it; this names the field).
+    /// Only the clinic's own events count: whether another clinic holds the id changes nothing.</summary>
+    private static async Task<IEnumerable<FieldError>> EventIdsUsedElsewhere(IDocumentSession session, string clinicId,
         IReadOnlyList<IncomingEpisode> episodes, IReadOnlyList<EpisodePlan> plans, CancellationToken cancellation)
     {
         var fresh = plans.SelectMany(p => p.ToAppend).Select(e => e.EventId).ToArray();
         if (fresh.Length == 0) return [];
         var taken = await session.QueryAsync<Guid>(
-            $"select id from {EventStoreExtensions.Schema}.mt_events where id = any(?)", cancellation, fresh);
+            $"select id from {EventStoreExtensions.Schema}.mt_events where tenant_id = ? and id = any(?)", cancellation, clinicId, fresh);
         if (taken.Count == 0) return [];
         var takenSet = taken.ToHashSet();
         return episodes.SelectMany((upload, i) => upload.Events.Select((e, j) => (e, Path: $"episodes[{i}].events[{j}].eventId")))
             .Where(x => takenSet.Contains(x.e.EventId))
-            .Select(x => new FieldError(x.Path, "event-id-taken", "is already the id of another stored event; generate a new id"));
+            .Select(x => new FieldError(x.Path, "event-id-taken", "is already the id of another event of this clinic; generate a new id"));
     }
 }
