@@ -40,8 +40,12 @@ public static class StudyReport
         }
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"early − chronic, raw:           {Interval(root.GetProperty("durableChangeDifference"))} NPRS points");
-        AnsiConsole.WriteLine($"early − chronic, risk-adjusted: {Interval(root.GetProperty("adjustedDurableChangeDifference"))} NPRS points " +
+        var adjusted = root.GetProperty("adjustedDurableChangeDifference");
+        AnsiConsole.WriteLine($"early − chronic, risk-adjusted: {Interval(adjusted)} NPRS points " +
                                "(baseline NPRS, region, age band, sex, occupation)");
+        if (!Suppressed(adjusted) && adjusted.TryGetProperty("classical", out var classical) && adjusted.TryGetProperty("clusterRobust", out var robust))
+            AnsiConsole.WriteLine($"  95% CI cluster-robust by clinic (CR2, {F(robust, "clusters", "F0")} clinics): [{F(robust, "lower")}, {F(robust, "upper")}]; " +
+                                  $"classical: [{F(classical, "lower")}, {F(classical, "upper")}]");
         AnsiConsole.WriteLine($"responder risk difference:      {Interval(root.GetProperty("responderRiskDifference"))}");
     }
 

@@ -16,7 +16,9 @@ public static class Fragments
         fragment Mean on MeanEstimate { n mean sd lower upper suppressed }
         fragment Prop on ProportionEstimate { n count proportion lower upper suppressed }
         fragment Diff on DifferenceEstimate { estimate lower upper degreesOfFreedom suppressed }
-        fragment Adj on AdjustedDifference { estimate standardError lower upper n parameters suppressed }
+        fragment Adj on AdjustedDifference { estimate standardError lower upper n parameters suppressed inference
+          classical { ...Inference } clusterRobust { ...Inference } }
+        fragment Inference on InferenceInterval { standardError lower upper degreesOfFreedom clusters suppressed }
         fragment Cohort on CohortOutcomes { cohort episodes suppressed
           immediateRelief { ...Mean } durableNprsChange { ...Mean } ndiChange { ...Mean } odiChange { ...Mean }
           nprsResponders { ...Prop } ndiResponders { ...Prop } odiResponders { ...Prop } relapseAtFollowUp { ...Prop }

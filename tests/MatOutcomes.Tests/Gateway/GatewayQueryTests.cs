@@ -51,7 +51,8 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
                 Assert.True(rest is JsonValue rv && Math.Abs(v.GetValue<double>() - rv.GetValue<double>()) <= Tolerance, $"{path}: served {v}, REST {rest}");
                 break;
             case JsonValue v:
-                Assert.True(string.Equals(v.ToString(), rest?.ToString(), StringComparison.OrdinalIgnoreCase), $"{path}: served {v}, REST {rest}");
+                // GraphQL enum values are the wire names in UPPER_SNAKE form.
+                Assert.True(string.Equals(v.ToString().Replace('_', '-'), rest?.ToString().Replace('_', '-'), StringComparison.OrdinalIgnoreCase), $"{path}: served {v}, REST {rest}");
                 break;
             case null:
                 Assert.True(rest is null, $"{path}: served null, REST {rest}");

@@ -202,7 +202,7 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         var (x, early) = Design(rows, chronicFromWeeks);
         var (beta, se, _) = Textbook.Ols(x, Vector<double>.Build.DenseOfEnumerable(rows.Select(e => e.Responds(points, percent) ? 1.0 : 0)));
         Close(beta[early], served.AdjustedResponderDifference.Estimate, "adjusted responder difference");
-        Close(se[early], served.AdjustedResponderDifference.StandardError, "adjusted responder SE");
+        Close(se[early], served.AdjustedResponderDifference.Classical.StandardError, "adjusted responder SE");
     }
 
     private static readonly ComplaintRegion[] Regions = Enum.GetValues<ComplaintRegion>();
@@ -224,11 +224,14 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
     }
 
     [Fact]
-    public async Task The_risk_adjusted_difference_equals_least_squares_over_individual_patients()
+    public async Task The_risk_adjusted_difference_equals_least_squares_over_individual_episodes_with_classical_and_cr2_intervals()
     {
         var served = await Compare(new StudyQuery());
         var episodes = Completed.Where(e => e.Change is not null).ToList();
         var (x, early) = Design(episodes);
+        var clinics = episodes.Select(e => e.Clinic).ToList();
+        var g = clinics.Distinct().Count();
+        Assert.Equal(4, g);
 
         foreach (var (outcome, estimate) in new (Func<RawEpisode, double>, AdjustedEstimate)[]
                  {
@@ -241,9 +244,22 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
             var half = StudentT.InvCDF(0, 1, df, 0.975) * se[early];
             Assert.Equal(episodes.Count, estimate.N);
             Close(beta[early], estimate.Estimate, "adjusted difference");
-            Close(se[early], estimate.StandardError, "adjusted SE");
-            Close(beta[early] - half, estimate.Lower, "adjusted lower");
-            Close(beta[early] + half, estimate.Upper, "adjusted upper");
+            Close(se[early], estimate.Classical.StandardError, "adjusted SE");
+            Close(beta[early] - half, estimate.Classical.Lower, "adjusted lower");
+            Close(beta[early] + half, estimate.Classical.Upper, "adjusted upper");
+            Assert.Equal(df, estimate.Classical.DegreesOfFreedom);
+
+            var robustSe = Math.Sqrt(Textbook.Cr2(x, y, clinics)[early, early]);
+            var robustHalf = StudentT.InvCDF(0, 1, g - 1, 0.975) * robustSe;
+            Close(robustSe, estimate.ClusterRobust.StandardError, "CR2 SE");
+            Close(beta[early] - robustHalf, estimate.ClusterRobust.Lower, "CR2 lower");
+            Close(beta[early] + robustHalf, estimate.ClusterRobust.Upper, "CR2 upper");
+            Assert.Equal((g - 1.0, g), (estimate.ClusterRobust.DegreesOfFreedom, estimate.ClusterRobust.Clusters));
+
+            // The headline is the cluster-robust interval: the study spans four clinics.
+            Assert.Equal(InferenceKind.ClusterRobust, estimate.Inference);
+            Assert.Equal((estimate.ClusterRobust.StandardError, estimate.ClusterRobust.Lower, estimate.ClusterRobust.Upper),
+                (estimate.StandardError, estimate.Lower, estimate.Upper));
         }
     }
 

@@ -115,4 +115,30 @@ public static class Textbook
         var covariance = rInverse * rInverse.Transpose() * sigma2;
         return (beta, covariance.Diagonal().PointwiseSqrt(), df);
     }
+
+    /// <summary>CR2 (Bell–McCaffrey) cluster-robust covariance on the individual rows, as the papers
+    /// write it: residuals of the QR fit, each cluster's n_g×n_g leverage block H_gg = X_g (X'X)⁻¹ X_g',
+    /// its adjustment (I − H_gg)^(−1/2) by eigen-decomposition (eigenvalues of I − H_gg under 1e-10
+    /// dropped, a pseudo-inverse), then A (Σ X_g' W_g e_g e_g' W_g X_g) A.</summary>
+    public static Matrix<double> Cr2(Matrix<double> x, Vector<double> y, IReadOnlyList<string> clusters)
+    {
+        var qr = x.QR();
+        var residuals = y - x * qr.Solve(y);
+        var rInverse = qr.R.SubMatrix(0, x.ColumnCount, 0, x.ColumnCount).Inverse();
+        var a = rInverse * rInverse.Transpose();
+        var meat = Matrix<double>.Build.Dense(x.ColumnCount, x.ColumnCount);
+        foreach (var cluster in clusters.Distinct())
+        {
+            var rows = clusters.Select((c, i) => (c, i)).Where(p => p.c == cluster).Select(p => p.i).ToArray();
+            var xg = Matrix<double>.Build.DenseOfRowVectors(rows.Select(x.Row));
+            var eg = Vector<double>.Build.DenseOfEnumerable(rows.Select(i => residuals[i]));
+            var complement = Matrix<double>.Build.DenseIdentity(rows.Length) - xg * a * xg.Transpose();
+            var evd = ((complement + complement.Transpose()) / 2).Evd(Symmetricity.Symmetric);
+            var inverseRoot = evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(
+                evd.EigenValues.Real().Map(v => v > 1e-10 ? 1 / Math.Sqrt(v) : 0)) * evd.EigenVectors.Transpose();
+            var u = xg.Transpose() * (inverseRoot * eg);
+            meat += u.OuterProduct(u);
+        }
+        return a * meat * a;
+    }
 }

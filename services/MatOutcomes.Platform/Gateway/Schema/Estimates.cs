@@ -71,13 +71,44 @@ public sealed class AdjustedEstimateGraphType : ObjectGraphType<AdjustedEstimate
     {
         Name = "AdjustedDifference";
         Description = "Early minus chronic adjusted for baseline NPRS, region, age band, sex and occupation (least squares over all " +
-                      "patients of the study, fitted from the cells), with its 95% t interval.";
+                      "episodes of the study, fitted from the cells). The headline interval (standardError, lower, upper) is the one " +
+                      "`inference` names: cluster-robust by clinic (CR2, t on clinics − 1 df) when the study spans two clinics or more, " +
+                      "classical when it spans one. Both are given in full.";
         Field(x => x.Estimate, nullable: true).Description("The adjusted early-versus-chronic coefficient.");
-        Field(x => x.StandardError, nullable: true).Description("Its standard error.");
-        Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% confidence interval.");
-        Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% confidence interval.");
+        Field(x => x.StandardError, nullable: true).Description("Its standard error, by the headline method.");
+        Field(x => x.Lower, nullable: true).Description("Lower bound of the headline 95% confidence interval.");
+        Field(x => x.Upper, nullable: true).Description("Upper bound of the headline 95% confidence interval.");
         Field<IntGraphType>("n").Description("Episodes in the model; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Parameters).Description("Parameters fitted (columns of the design with data).");
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the model cannot be fitted.");
+        Field<InferenceMethodGraphType>("inference").Description("Which interval the headline standardError, lower and upper are; null when suppressed.")
+            .Resolve(c => c.Source.Inference);
+        Field<NonNullGraphType<InferenceIntervalGraphType>>("classical").Description("Classical OLS standard error and t interval on n − parameters df: " +
+            "assumes independent episodes with equal variance.").Resolve(c => c.Source.Classical);
+        Field<NonNullGraphType<InferenceIntervalGraphType>>("clusterRobust").Description("Cluster-robust by clinic: CR2 (Bell–McCaffrey) " +
+            "standard error, t interval on clinics − 1 df; allows episodes of one clinic to be correlated and variances to differ. " +
+            "Numbers are null when the study spans fewer than two clinics.").Resolve(c => c.Source.ClusterRobust);
+    }
+}
+
+public sealed class InferenceMethodGraphType() : WireEnumGraphType<InferenceKind>("InferenceMethod",
+    "How a confidence interval was made.", new Dictionary<InferenceKind, string>
+    {
+        [InferenceKind.Classical] = "Classical standard error (independent episodes, equal variance).",
+        [InferenceKind.ClusterRobust] = "Cluster-robust by clinic (CR2 / Bell–McCaffrey, t on clinics − 1 df).",
+    });
+
+public sealed class InferenceIntervalGraphType : ObjectGraphType<Inference>
+{
+    public InferenceIntervalGraphType()
+    {
+        Name = "InferenceInterval";
+        Description = "A standard error and 95% t confidence interval by one method.";
+        Field(x => x.StandardError, nullable: true).Description("Standard error.");
+        Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% confidence interval.");
+        Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% confidence interval.");
+        Field(x => x.DegreesOfFreedom, nullable: true).Description("Degrees of freedom of the t quantile.");
+        Field(x => x.Clusters, nullable: true).Description("Clinics (clusters) with episodes in the model, for a cluster-robust interval; null for a classical one or when suppressed.");
+        Field(x => x.Suppressed).Description("True when withheld by small-cell suppression.");
     }
 }

@@ -3,8 +3,15 @@ using MatOutcomes.Platform.Outcomes.Cube;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
+/// <summary>An adjusted early-versus-chronic difference. <see cref="StandardError"/>, <see cref="Lower"/>
+/// and <see cref="Upper"/> are the headline interval, the one <see cref="Inference"/> names: cluster-robust
+/// by clinic (CR2, t on G − 1 df) when the study spans two clinics or more, since patients of one clinic
+/// share its practitioners and case mix; classical when it spans one clinic. Both are reported.</summary>
 public sealed record AdjustedEstimate(double? Estimate, double? StandardError, double? Lower, double? Upper, long? N,
-    int Parameters, bool Suppressed);
+    int Parameters, bool Suppressed, InferenceKind? Inference, Inference Classical, Inference ClusterRobust)
+{
+    public static readonly AdjustedEstimate Withheld = new(null, null, null, null, null, 0, true, null, Studying.Inference.Withheld, Studying.Inference.Withheld);
+}
 
 public sealed record ClinicBenchmark(string Clinic, long? N, double? Observed, double? Expected, double? ObservedMinusExpected,
     double? Lower, double? Upper, bool Suppressed);
@@ -22,12 +29,13 @@ public sealed class AdjustedModel
 
     public long N { get; private set; }
     public int Parameters { get; private set; }
+    public ModelOutcome Outcome { get; private set; }
     public double ResidualVariance { get; private set; }
     public bool Fitted => _beta is not null;
 
     public static AdjustedModel Fit(ModelSums sums, ModelOutcome outcome)
     {
-        var model = new AdjustedModel { N = sums.N };
+        var model = new AdjustedModel { N = sums.N, Outcome = outcome };
         var width = Design.Width;
         var xtx = Matrix<double>.Build.Dense(width, width, (i, j) => sums.XtX[i * width + j]);
         var xty = outcome == ModelOutcome.Change ? sums.XtyChange : sums.XtyResponder;
@@ -57,15 +65,22 @@ public sealed class AdjustedModel
         return model;
     }
 
-    /// <summary>The coefficient of "early": early minus chronic, adjusted for the other covariates.</summary>
-    public AdjustedEstimate EarlyEffect(int k, bool suppressed)
+    /// <summary>The coefficient of "early": early minus chronic, adjusted for the other covariates,
+    /// with its classical interval and its cluster-robust one over <paramref name="clusters"/> (the
+    /// same model's sums per clinic).</summary>
+    public AdjustedEstimate EarlyEffect(int k, bool suppressed, IEnumerable<ModelSums> clusters)
     {
         var at = Array.IndexOf(_columns, Design.Early);
-        if (suppressed || N < k || !Fitted || at < 0) return new(null, null, null, null, null, Parameters, true);
+        if (suppressed || N < k || !Fitted || at < 0) return AdjustedEstimate.Withheld with { Parameters = Parameters };
         var estimate = _beta![at];
-        var se = Math.Sqrt(ResidualVariance * _inverse![at, at]);
-        var half = Statistics.T(N - Parameters) * se;
-        return new(estimate, se, estimate - half, estimate + half, N, Parameters, false);
+        var classical = Studying.Inference.Interval(estimate, Math.Sqrt(ResidualVariance * _inverse![at, at]), N - Parameters, null);
+        var (covariance, g) = ClusterRobust.Covariance(_inverse, _beta, _columns,
+            clusters.Select(c => (c.XtX, Outcome == ModelOutcome.Change ? c.XtyChange : c.XtyResponder, c.N)), Design.Width);
+        var robust = covariance is null
+            ? new Inference(null, null, null, null, g, false)
+            : Studying.Inference.Interval(estimate, Math.Sqrt(covariance[at, at]), g - 1, g);
+        var (kind, headline) = robust.StandardError is null ? (InferenceKind.Classical, classical) : (InferenceKind.ClusterRobust, robust);
+        return new(estimate, headline.StandardError, headline.Lower, headline.Upper, N, Parameters, false, kind, classical, robust);
     }
 
     /// <summary>Observed minus expected mean outcome of one clinic (expected from the network model,

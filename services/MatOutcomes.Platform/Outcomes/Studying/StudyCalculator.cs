@@ -83,8 +83,8 @@ public static class StudyCalculator
             Statistics.Welch(e.OdiChange, c.OdiChange),
             responderRd,
             Statistics.Nnt(responderRd),
-            changeModel.EarlyEffect(k, !groupsShown),
-            responderModel.EarlyEffect(k, !groupsShown),
+            changeModel.EarlyEffect(k, !groupsShown, ByClinicId(snapshot, clinics)),
+            responderModel.EarlyEffect(k, !groupsShown, ByClinicId(snapshot, clinics)),
             benchmarksSafe
                 ? clinics.OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal)
                     .Select(x => changeModel.Benchmark(snapshot.Clinics[x.Key], x.Value, ModelOutcome.Change, k, false)).ToList()
@@ -103,7 +103,7 @@ public static class StudyCalculator
     {
         var none = WithheldOutcomes;
         var difference = new DifferenceEstimate(null, null, null, null, true);
-        var adjusted = new AdjustedEstimate(null, null, null, null, null, 0, true);
+        var adjusted = AdjustedEstimate.Withheld;
         return new CohortComparison(sequence, k, true, UnsafeQuery,
             none("early"), none("chronic"), none("acute"), none("subacute"),
             difference, difference, difference, difference, difference, new NntEstimate(null, null, null, false, true),
@@ -146,6 +146,11 @@ public static class StudyCalculator
         }
         return clinics;
     }
+
+    /// <summary>Per-clinic sums in clinic id order: the cluster-robust sums of doubles then add up in
+    /// the same order live and in an as-of replay (where clinic indexes may differ), bit for bit.</summary>
+    public static IReadOnlyList<ModelSums> ByClinicId(CubeSnapshot snapshot, Dictionary<int, ModelSums> clinics) =>
+        [.. clinics.OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal).Select(x => x.Value)];
 
     public static CohortOutcomes Outcomes(string cohort, CohortSums sums, StudyQuery query, int k, bool suppressAll)
     {
