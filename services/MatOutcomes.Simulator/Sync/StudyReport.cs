@@ -46,6 +46,8 @@ public static class StudyReport
         if (!Suppressed(adjusted) && adjusted.TryGetProperty("classical", out var classical) && adjusted.TryGetProperty("clusterRobust", out var robust))
             AnsiConsole.WriteLine($"  95% CI cluster-robust by clinic (CR2, {F(robust, "clusters", "F0")} clinics): [{F(robust, "lower")}, {F(robust, "upper")}]; " +
                                   $"classical: [{F(classical, "lower")}, {F(classical, "upper")}]");
+        if (root.TryGetProperty("propensityWeighted", out var weighted) && !Suppressed(weighted) && weighted.TryGetProperty("durableChange", out var iptw))
+            AnsiConsole.WriteLine($"early − chronic, IPTW:          {Interval(iptw)} NPRS points (propensity-score weighting, same covariates)");
         AnsiConsole.WriteLine($"responder risk difference:      {Interval(root.GetProperty("responderRiskDifference"))}");
     }
 

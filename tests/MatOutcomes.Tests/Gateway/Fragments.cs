@@ -34,7 +34,12 @@ public static class Fragments
           numberNeededToTreat { estimate lower upper ciIncludesInfinity suppressed }
           adjustedDurableChangeDifference { ...Adj } adjustedResponderDifference { ...Adj }
           benchmarks { ...Benchmark }
-          atDischargeDifference { ...TimePointDiff } atFollowUpDifference { ...TimePointDiff } }
+          atDischargeDifference { ...TimePointDiff } atFollowUpDifference { ...TimePointDiff }
+          propensityWeighted { suppressed n converged parameters durableChange { ...Weighted } responders { ...Weighted }
+            early { meanWeight effectiveEpisodes } chronic { meanWeight effectiveEpisodes }
+            balance { covariate level smdBefore smdAfter suppressed } } }
+        fragment Weighted on WeightedDifference { estimate standardError lower upper n parameters suppressed inference
+          classical { ...Inference } clusterRobust { ...Inference } }
         """;
 
     public const string Row = """

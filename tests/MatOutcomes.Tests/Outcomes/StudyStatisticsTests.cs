@@ -263,6 +263,96 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         }
     }
 
+    /// <summary>IPTW served from the cells equals an independent fit on individual episodes: a logistic
+    /// regression by IRLS-as-weighted-least-squares on rows, Hájek means, and the M-estimation sandwich
+    /// with a numerically differentiated bread.</summary>
+    [Fact]
+    public async Task Propensity_weighting_equals_an_independent_fit_on_individual_episodes()
+    {
+        var served = (await Compare(new StudyQuery())).PropensityWeighted;
+        var rows = Completed.Where(e => e.Change is not null).ToList();
+        var early = rows.Select(e => e.Weeks < 12).ToList();
+        var clinics = rows.Select(e => e.Clinic).ToList();
+
+        // Intercept, a dummy for every non-reference level present in both cohorts, baseline NPRS.
+        var levels = new List<Func<RawEpisode, bool>>();
+        void Dummies<T>(Func<RawEpisode, T> of) where T : struct, Enum
+        {
+            foreach (var level in Enum.GetValues<T>().Skip(1))
+                if (rows.Any(e => e.Weeks < 12 && of(e).Equals(level)) && rows.Any(e => e.Weeks >= 12 && of(e).Equals(level)))
+                    levels.Add(e => of(e).Equals(level));
+        }
+        Dummies(e => e.Region);
+        Dummies(e => e.Age);
+        Dummies(e => e.Sex);
+        Dummies(e => e.Occupation);
+        var x = Matrix<double>.Build.DenseOfRows(rows.Select(e => new[] { 1.0 }.Concat(levels.Select(l => l(e) ? 1.0 : 0)).Append(e.Baseline)));
+
+        Assert.False(served.Suppressed);
+        Assert.True(served.Converged);
+        Assert.Equal((rows.Count, x.ColumnCount), (served.N, served.Parameters));
+        Vector<double> propensity = null!;
+        foreach (var (outcome, estimate) in new (Func<RawEpisode, double>, AdjustedEstimate)[]
+                 {
+                     (e => e.Change!.Value, served.DurableChange), (e => e.Responds() ? 1 : 0, served.Responders),
+                 })
+        {
+            var (difference, independentSe, clusterSe, e) = Textbook.Iptw(x, early, [.. rows.Select(outcome)], clinics);
+            propensity = e;
+            Close(difference, estimate.Estimate, "IPTW difference");
+            Assert.True(Math.Abs(independentSe / estimate.Classical.StandardError!.Value - 1) < 1e-6, $"independent SE {independentSe} vs {estimate.Classical.StandardError}");
+            Assert.True(Math.Abs(clusterSe / estimate.ClusterRobust.StandardError!.Value - 1) < 1e-6, $"clustered SE {clusterSe} vs {estimate.ClusterRobust.StandardError}");
+            Assert.Equal((InferenceKind.ClusterRobust, 4, 3.0), (estimate.Inference!.Value, estimate.ClusterRobust.Clusters!.Value, estimate.ClusterRobust.DegreesOfFreedom!.Value));
+            Assert.Equal(estimate.ClusterRobust.Lower, estimate.Lower);
+        }
+
+        // Stabilised weights: P(cohort) / propensity of the episode's own cohort.
+        var pEarly = (double)early.Count(t => t) / rows.Count;
+        foreach (var (summary, cohort) in new[] { (served.Early, true), (served.Chronic, false) })
+        {
+            var weights = Enumerable.Range(0, rows.Count).Where(i => early[i] == cohort)
+                .Select(i => cohort ? pEarly / propensity[i] : (1 - pEarly) / (1 - propensity[i])).ToList();
+            Close(weights.Average(), summary.MeanWeight, "mean stabilised weight");
+            Close(Math.Pow(weights.Sum(), 2) / weights.Sum(w => w * w), summary.EffectiveEpisodes, "effective episodes");
+        }
+
+        // Balance: SMDs before and after weighting over the unweighted pooled SD (divisor n).
+        foreach (var row in served.Balance)
+        {
+            Func<RawEpisode, double> z = (row.Covariate, row.Level) switch
+            {
+                ("region", var l) => e => ProtocolJson.WireName(e.Region) == l ? 1 : 0,
+                ("ageBand", var l) => e => ProtocolJson.WireName(e.Age) == l ? 1 : 0,
+                ("sex", var l) => e => ProtocolJson.WireName(e.Sex) == l ? 1 : 0,
+                ("occupation", var l) => e => ProtocolJson.WireName(e.Occupation) == l ? 1 : 0,
+                _ => e => e.Baseline,
+            };
+            var earlyCount = rows.Where(e => e.Weeks < 12).Sum(z);
+            var chronicCount = rows.Where(e => e.Weeks >= 12).Sum(z);
+            if (row.Covariate != "baselineNprs" && (earlyCount is > 0 and < 11 || chronicCount is > 0 and < 11))
+            {
+                Assert.True(row.Suppressed && row.SmdBefore is null && row.SmdAfter is null, $"{row.Covariate} {row.Level} should be withheld");
+                continue;
+            }
+            double Mean(bool cohort, bool weighted)
+            {
+                var members = Enumerable.Range(0, rows.Count).Where(i => early[i] == cohort).ToList();
+                var w = members.Select(i => weighted ? (cohort ? 1 / propensity[i] : 1 / (1 - propensity[i])) : 1).ToList();
+                return members.Select((i, j) => w[j] * z(rows[i])).Sum() / w.Sum();
+            }
+            double Variance(bool cohort)
+            {
+                var values = rows.Where((_, i) => early[i] == cohort).Select(z).ToList();
+                return values.Select(v => v * v).Average() - Math.Pow(values.Average(), 2);
+            }
+            var pooled = Math.Sqrt((Variance(true) + Variance(false)) / 2);
+            Close((Mean(true, false) - Mean(false, false)) / pooled, row.SmdBefore, $"{row.Covariate} {row.Level} SMD before");
+            Close((Mean(true, true) - Mean(false, true)) / pooled, row.SmdAfter, $"{row.Covariate} {row.Level} SMD after");
+        }
+        Assert.Contains(served.Balance, r => r.Covariate == "baselineNprs" && !r.Suppressed);
+        Assert.True(served.Balance.Count(r => !r.Suppressed) >= 15);
+    }
+
     [Fact]
     public async Task Clinic_benchmarks_are_observed_minus_expected_under_the_network_model()
     {

@@ -51,6 +51,57 @@ public class SuppressionTests
         // network-wide figures would otherwise give it away by subtraction.
         Assert.Equal(suppressed, result.Suppressed);
         Assert.Equal(suppressed, result.Chronic.DurableNprsChange.Mean is null);
+        // The fixed time points, the cluster-robust interval and the weighted comparison go with it.
+        Assert.Equal(suppressed, result.Early.AtDischarge.NprsChange.Mean is null);
+        Assert.Equal(suppressed, result.Chronic.AtDischarge.NprsChange.N is null);
+        Assert.Equal(suppressed, result.AtDischargeDifference.NprsChange.Estimate is null);
+        Assert.Equal(suppressed, result.AdjustedDurableChangeDifference.Classical.StandardError is null);
+        Assert.Equal(suppressed, result.AdjustedDurableChangeDifference.ClusterRobust.Clusters is null);
+        Assert.Equal(suppressed, result.PropensityWeighted.Suppressed);
+        Assert.Equal(suppressed, result.PropensityWeighted.DurableChange.Estimate is null);
+        Assert.Equal(suppressed, result.PropensityWeighted.Balance.Count == 0);
+        Assert.Equal(suppressed, result.PropensityWeighted.Early.EffectiveEpisodes is null);
+    }
+
+    [Fact]
+    public void A_follow_up_figure_over_fewer_than_k_followed_up_episodes_is_withheld_while_the_rest_is_shown()
+    {
+        var contributions = new List<Contribution>();
+        for (var i = 0; i < 60; i++)
+        {
+            var key = new CellKey("clinic-01", "2026Q1", FormatClass.StandaloneMat, true, PainDurations.Of(i % 2 == 0 ? 3 : 20),
+                ComplaintRegion.LowBack, OccupationGroup.DeskStressful, AgeBand.From40To49, Sex.Female);
+            // Ten early and ten chronic episodes have a follow-up.
+            var followUp = i < 20 ? (int?)3 : null;
+            contributions.Add(new Contribution(key, 7, followUp ?? 4, 4, followUp, followUp is null ? null : 6, null, null, null, 5,
+                Cubes.NeverReached(7), followUp is not null, false));
+        }
+
+        var result = StudyCalculator.Compare(Cubes.Of(contributions), new StudyQuery(), K);
+
+        Assert.False(result.Suppressed);
+        Assert.Equal(30, result.Early.AtDischarge.NprsChange.N);
+        Assert.True(result.Early.AtFollowUp.NprsChange.Suppressed);
+        Assert.Null(result.Early.AtFollowUp.NprsChange.N);
+        Assert.True(result.Early.AtFollowUp.WeeksAfterDischarge!.Suppressed);
+        Assert.Null(result.Early.AtFollowUp.WeeksAfterDischarge.Median);
+        Assert.Null(result.AtFollowUpDifference.NprsChange.Estimate);
+    }
+
+    [Fact]
+    public void A_covariate_level_with_fewer_than_k_episodes_in_a_cohort_gets_no_balance_figures()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Male, 3, 30), ("clinic-01", Sex.Female, 20, 30),
+            ("clinic-01", Sex.Male, 20, 30), ("clinic-01", Sex.Other, 20, 2));
+
+        var balance = StudyCalculator.Compare(cells, new StudyQuery(), K).PropensityWeighted.Balance;
+
+        var other = Assert.Single(balance, r => r.Covariate == "sex" && r.Level == "other");
+        Assert.True(other.Suppressed);
+        Assert.Null(other.SmdBefore);
+        Assert.Null(other.SmdAfter);
+        Assert.Contains(balance, r => r is { Covariate: "sex", Level: "male", Suppressed: false, SmdBefore: not null });
+        Assert.DoesNotContain(balance, r => r.Covariate == "sex" && r.Level == "not-stated");
     }
 
     [Fact]

@@ -83,6 +83,8 @@ public sealed class CohortComparisonGraphType : ObjectGraphType<ComparisonResult
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<ClinicBenchmarkGraphType>>>>("benchmarks").Description("Per-clinic observed minus expected durable NPRS change.")
             .Resolve(c => Counted(c, c.Source.Comparison.Benchmarks));
         Field<NonNullGraphType<TimePointDifferencesGraphType>>("atDischargeDifference").Description("Early minus chronic at discharge (last in-care NPRS).").Resolve(c => c.Source.Comparison.AtDischargeDifference);
+        Field<NonNullGraphType<PropensityWeightingGraphType>>("propensityWeighted").Description("The second estimator: early minus chronic by " +
+            "propensity-score weighting (IPTW), with its balance table; compare with the regression adjustment.").Resolve(c => c.Source.Comparison.PropensityWeighted);
         Field<NonNullGraphType<TimePointDifferencesGraphType>>("atFollowUpDifference").Description("Early minus chronic at follow-up (last follow-up NPRS after discharge).").Resolve(c => c.Source.Comparison.AtFollowUpDifference);
     }
 

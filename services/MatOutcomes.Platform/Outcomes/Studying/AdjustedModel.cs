@@ -41,16 +41,7 @@ public sealed class AdjustedModel
         var xty = outcome == ModelOutcome.Change ? sums.XtyChange : sums.XtyResponder;
         double yty = outcome == ModelOutcome.Change ? sums.YtyChange : sums.YtyResponder;
 
-        // Keep each column only if it adds information: levels with no patients leave empty
-        // columns, and a filter to one region makes that region's dummy equal the intercept.
-        var kept = new List<int>();
-        foreach (var column in Enumerable.Range(0, width).Where(i => xtx[i, i] > 0))
-        {
-            var trial = kept.Append(column).ToArray();
-            if (Matrix<double>.Build.Dense(trial.Length, trial.Length, (i, j) => xtx[trial[i], trial[j]]).Rank() == trial.Length)
-                kept.Add(column);
-        }
-        model._columns = [.. kept];
+        model._columns = IndependentColumns(xtx, Enumerable.Range(0, width));
         // No patient at all: nothing to fit (and MathNet's SVD fails on a 0×0 matrix).
         if (model._columns.Length == 0) return model;
         var a = Matrix<double>.Build.Dense(model._columns.Length, model._columns.Length, (i, j) => xtx[model._columns[i], model._columns[j]]);
@@ -63,6 +54,21 @@ public sealed class AdjustedModel
         var rss = yty - model._beta.DotProduct(v);
         model.ResidualVariance = Math.Max(0, rss / (model.N - model.Parameters));
         return model;
+    }
+
+    /// <summary>The candidate columns, in order, that add information to the ones kept before them:
+    /// levels with no episodes leave empty columns, and a filter to one region makes that region's
+    /// dummy equal the intercept. <paramref name="gram"/> is X'X (or any X'WX with positive weights).</summary>
+    public static int[] IndependentColumns(Matrix<double> gram, IEnumerable<int> candidates)
+    {
+        var kept = new List<int>();
+        foreach (var column in candidates.Where(i => gram[i, i] > 0))
+        {
+            var trial = kept.Append(column).ToArray();
+            if (Matrix<double>.Build.Dense(trial.Length, trial.Length, (i, j) => gram[trial[i], trial[j]]).Rank() == trial.Length)
+                kept.Add(column);
+        }
+        return [.. kept];
     }
 
     /// <summary>The coefficient of "early": early minus chronic, adjusted for the other covariates,

@@ -41,7 +41,8 @@ public sealed record CohortComparison(
     AdjustedEstimate AdjustedResponderDifference,
     IReadOnlyList<ClinicBenchmark> Benchmarks,
     TimePointDifferences AtDischargeDifference,
-    TimePointDifferences AtFollowUpDifference);
+    TimePointDifferences AtFollowUpDifference,
+    WeightedComparison PropensityWeighted);
 
 /// <summary>Every study statistic from summed cells: O(cells of the smallest table that keeps what the
 /// study restricts), whatever the number of events. Suppression is decided first, from counts; a
@@ -90,7 +91,8 @@ public static class StudyCalculator
                     .Select(x => changeModel.Benchmark(snapshot.Clinics[x.Key], x.Value, ModelOutcome.Change, k, false)).ToList()
                 : [],
             TimePoints.Difference(e.AtDischarge, c.AtDischarge),
-            TimePoints.Difference(e.AtFollowUp, c.AtFollowUp));
+            TimePoints.Difference(e.AtFollowUp, c.AtFollowUp),
+            Weighting.Compare(snapshot, filter, query, k, !groupsShown));
     }
 
     /// <summary>A comparison is a pure function of the snapshot, the filter and k: computed once per
@@ -107,7 +109,7 @@ public static class StudyCalculator
         return new CohortComparison(sequence, k, true, UnsafeQuery,
             none("early"), none("chronic"), none("acute"), none("subacute"),
             difference, difference, difference, difference, difference, new NntEstimate(null, null, null, false, true),
-            adjusted, adjusted, [], TimePoints.WithheldDifferences, TimePoints.WithheldDifferences);
+            adjusted, adjusted, [], TimePoints.WithheldDifferences, TimePoints.WithheldDifferences, WeightedComparison.Withheld);
     }
 
     private static CohortOutcomes WithheldOutcomes(string cohort)
