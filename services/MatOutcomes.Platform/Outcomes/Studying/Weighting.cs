@@ -44,17 +44,16 @@ public static class Weighting
     private const int MaxIterations = 100;
     private const double Converged = 1e-10;
 
-    /// <summary>Episodes of one (clinic, pattern, baseline, cohort): count and outcome sums.</summary>
+    /// <summary>Episodes of one group and cohort: count and outcome sums (integers).</summary>
     private sealed class Tally
     {
         public long N, Y, YY, R;
     }
 
-    /// <summary>Episodes of one (clinic, covariate pattern, baseline), early and chronic apart; then
-    /// the group's propensity-model row and its fitted propensity score.</summary>
-    private sealed class Group(string clinic, long pattern, int baseline)
+    /// <summary>Episodes of one covariate pattern and baseline, pooled over clinics, early and chronic
+    /// apart; then the propensity model's row and fitted score.</summary>
+    private sealed class Group(long pattern, int baseline)
     {
-        public string Clinic { get; } = clinic;
         public long Pattern { get; } = pattern;
         public int Baseline { get; } = baseline;
         public Tally Early { get; } = new();
@@ -63,57 +62,127 @@ public static class Weighting
         public double E { get; set; }
     }
 
+    /// <summary>One clinic's sums for its estimating functions: Σ(t − e)x, and per cohort the
+    /// inverse-propensity sums of n, y (change) and r (responder); Σψ for either outcome follows.</summary>
+    private sealed class ClinicScores(int p)
+    {
+        public double[] Score { get; } = new double[p];
+        public double EarlyN, EarlyY, EarlyR, ChronicN, ChronicY, ChronicR;
+    }
+
     public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k, bool suppressed)
     {
         if (suppressed) return WeightedComparison.Withheld;
-        var groups = Groups(snapshot, filter, query);
-        long n1 = groups.Sum(g => g.Early.N), n0 = groups.Sum(g => g.Chronic.N);
+        var groupCount = GroupIndex(PatternMask, 10) + 1;
+        var entries = Entries(snapshot, filter, query, groupCount);
+        var groups = Groups(entries, groupCount);
+        var pooled = groups.OfType<Group>().ToList();
+        long n1 = pooled.Sum(g => g.Early.N), n0 = pooled.Sum(g => g.Chronic.N);
         if (n1 < k || n0 < k) return WeightedComparison.Withheld;
 
-        var columns = Columns(groups);
-        foreach (var g in groups) g.Row = [.. columns.Select(c => c == Design.Baseline ? g.Baseline : Design.Columns(g.Pattern, false).Contains(c) ? 1.0 : 0)];
+        var columns = Columns(pooled);
+        foreach (var g in pooled) g.Row = RowOf(g, columns);
         var pEarly = (double)n1 / (n1 + n0);
-        var beta = Fit(groups, columns.Length, pEarly);
-        var n = n1 + n0;
+        var beta = Fit(pooled, columns.Length, pEarly);
         if (beta is null)
-            return WeightedComparison.Withheld with { Suppressed = false, N = n, Parameters = columns.Length };
-        foreach (var g in groups) g.E = Expit(Dot(g.Row, beta));
+            return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
+        foreach (var g in pooled) g.E = Expit(Dot(g.Row, beta));
+        var clinics = Clinics(entries, groups, columns.Length);
 
-        return new WeightedComparison(false, n, true, columns.Length,
-            Estimate(groups, columns.Length, k, t => t.Y, t => t.YY),
-            Estimate(groups, columns.Length, k, t => t.R, t => t.R),
-            Summary(groups, early: true, pEarly), Summary(groups, early: false, pEarly),
-            Balance(groups, k));
+        return new WeightedComparison(false, n1 + n0, true, columns.Length,
+            Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
+            Estimate(pooled, clinics, columns.Length, k, t => t.R, t => t.R, c => (c.EarlyR, c.ChronicR)),
+            Summary(pooled, early: true, pEarly), Summary(pooled, early: false, pEarly),
+            Balance(pooled, k));
     }
 
-    /// <summary>The study's scored episodes in (clinic, covariate pattern, baseline) groups, in a fixed
-    /// order (clinic id, pattern, baseline) so that every sum of doubles is the same live and replayed.</summary>
-    private static List<Group> Groups(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
+    /// <summary>Region, occupation, age band and sex: the covariates constant within a cell. Their
+    /// bits, read as a number, index the (pattern, baseline) groups densely.</summary>
+    private static readonly long PatternMask = PackedKey.Mask(Dimension.Region | Dimension.Occupation | Dimension.AgeBand | Dimension.Sex);
+
+    private static int GroupIndex(long key, int baseline) => (int)(key & PatternMask) * 11 + baseline;
+
+    /// <summary>One (baseline, latest NPRS) pair count of one cell: episodes with a durable change,
+    /// placed by clinic (ranked by id) and group.</summary>
+    private readonly record struct Entry(long At, bool Early, long Count, int Change, bool Responder);
+
+    /// <summary>The study's scored episodes, one entry per pair count of each matching cell, sorted by
+    /// (clinic id, group); entries with equal places keep no particular order, so only integer sums
+    /// are taken over them.</summary>
+    private static Entry[] Entries(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int groupCount)
     {
-        var patternMask = PackedKey.Mask(Dimension.Region | Dimension.Occupation | Dimension.AgeBand | Dimension.Sex);
         var rule = query.NprsRule;
-        var groups = new Dictionary<(int Clinic, long Pattern, int Baseline), Group>();
+        var byId = Enumerable.Range(0, snapshot.Clinics.Count).OrderBy(i => snapshot.Clinics[i], StringComparer.Ordinal).ToArray();
+        var rank = new int[byId.Length];
+        for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
+        var entries = new List<Entry>();
         foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic).Cells)
         {
             if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
             var early = query.IsEarly(PackedKey.Duration(cell.Key));
+            var clinic = (long)rank[PackedKey.Clinic(cell.Key)] * groupCount;
             var (slots, counts) = (cell.Stats.Slots, cell.Stats.Counts);
             var start = Array.BinarySearch(slots, Slots.Latest);
             for (var i = start >= 0 ? start : ~start; i < slots.Length && slots[i] < Slots.Latest + 121; i++)
             {
                 int b = (slots[i] - Slots.Latest) / 11, score = (slots[i] - Slots.Latest) % 11;
-                var at = (PackedKey.Clinic(cell.Key), cell.Key & patternMask, b);
-                if (!groups.TryGetValue(at, out var group))
-                    groups[at] = group = new Group(snapshot.Clinics[at.Item1], at.Item2, b);
-                var tally = early ? group.Early : group.Chronic;
-                long count = counts[i], y = b - score, r = rule.Improved(b, score) ? 1 : 0;
-                tally.N += count;
-                tally.Y += count * y;
-                tally.YY += count * y * y;
-                tally.R += count * r;
+                entries.Add(new Entry(clinic + GroupIndex(cell.Key, b), early, counts[i], b - score, rule.Improved(b, score)));
             }
         }
-        return [.. groups.Values.OrderBy(g => g.Clinic, StringComparer.Ordinal).ThenBy(g => g.Pattern).ThenBy(g => g.Baseline)];
+        var sorted = entries.ToArray();
+        Array.Sort(sorted, (a, b) => a.At.CompareTo(b.At));
+        return sorted;
+    }
+
+    /// <summary>The entries in (covariate pattern, baseline) groups, pooled over clinics, by group
+    /// index (a fixed order, so every later sum of doubles is the same live and replayed); null where empty.</summary>
+    private static Group?[] Groups(Entry[] entries, int groupCount)
+    {
+        var groups = new Group?[groupCount];
+        foreach (var entry in entries)
+        {
+            var at = (int)(entry.At % groupCount);
+            var group = groups[at] ??= new Group(at / 11, at % 11);
+            var tally = entry.Early ? group.Early : group.Chronic;
+            tally.N += entry.Count;
+            tally.Y += entry.Count * entry.Change;
+            tally.YY += entry.Count * entry.Change * entry.Change;
+            tally.R += entry.Responder ? entry.Count : 0;
+        }
+        return groups;
+    }
+
+    /// <summary>Each clinic's score sums, in clinic id order. Entries of one (clinic, group) are added
+    /// up as integers first (their order among themselves follows the cells'), then enter the double
+    /// sums group by group in index order: O(p) per (clinic, group), the same live and replayed.</summary>
+    private static IReadOnlyList<ClinicScores> Clinics(Entry[] entries, Group?[] groups, int p)
+    {
+        var clinics = new List<ClinicScores>();
+        var clinic = -1L;
+        for (var from = 0; from < entries.Length;)
+        {
+            var at = entries[from].At;
+            var (early, chronic) = (new Tally(), new Tally());
+            for (; from < entries.Length && entries[from].At == at; from++)
+            {
+                var entry = entries[from];
+                var tally = entry.Early ? early : chronic;
+                tally.N += entry.Count;
+                tally.Y += entry.Count * entry.Change;
+                tally.R += entry.Responder ? entry.Count : 0;
+            }
+            if (at / groups.Length != clinic)
+            {
+                clinic = at / groups.Length;
+                clinics.Add(new ClinicScores(p));
+            }
+            var (sums, g) = (clinics[^1], groups[at % groups.Length]!);
+            var residual = early.N * (1 - g.E) - chronic.N * g.E;
+            for (var i = 0; i < p; i++) sums.Score[i] += residual * g.Row[i];
+            sums.EarlyN += early.N / g.E; sums.EarlyY += early.Y / g.E; sums.EarlyR += early.R / g.E;
+            sums.ChronicN += chronic.N / (1 - g.E); sums.ChronicY += chronic.Y / (1 - g.E); sums.ChronicR += chronic.R / (1 - g.E);
+        }
+        return clinics;
     }
 
     /// <summary>The design columns of the propensity model (every risk-adjustment column but early):
@@ -121,48 +190,49 @@ public static class Weighting
     private static int[] Columns(IReadOnlyList<Group> groups)
     {
         var w = Design.Width;
-        var gram = Matrix<double>.Build.Dense(w, w);
+        var all = Enumerable.Range(0, w).ToArray();
+        var gram = new double[w * w];
         var early = new double[w];
         var chronic = new double[w];
         foreach (var g in groups)
         {
-            var x = new double[w];
-            foreach (var c in Design.Columns(g.Pattern, false)) x[c] = 1;
-            x[Design.Baseline] = g.Baseline;
+            var x = RowOf(g, all);
             for (var i = 0; i < w; i++)
             {
                 early[i] += g.Early.N * x[i];
                 chronic[i] += g.Chronic.N * x[i];
-                for (var j = 0; j < w; j++) gram[i, j] += (g.Early.N + g.Chronic.N) * x[i] * x[j];
             }
+            AddOuter(gram, x, x, g.Early.N + g.Chronic.N);
         }
-        var candidates = Enumerable.Range(0, w).Where(c => c != Design.Early &&
-            (c == 0 || c == Design.Baseline || (early[c] > 0 && chronic[c] > 0)));
-        return AdjustedModel.IndependentColumns(gram, candidates);
+        var candidates = all.Where(c => c != Design.Early && (c == 0 || c == Design.Baseline || (early[c] > 0 && chronic[c] > 0)));
+        return AdjustedModel.IndependentColumns(Matrix<double>.Build.Dense(w, w, (i, j) => gram[i * w + j]), candidates);
+    }
+
+    private static double[] RowOf(Group g, int[] columns)
+    {
+        var ones = Design.Columns(g.Pattern, false);
+        return [.. columns.Select(c => c == Design.Baseline ? g.Baseline : ones.Contains(c) ? 1.0 : 0)];
     }
 
     /// <summary>Logistic regression by iteratively reweighted least squares (Newton's method for the
-    /// canonical link) on grouped binomial data: one group per (covariate pattern, baseline) across
-    /// clinics, since the score does not depend on the clinic. Null if it does not converge.</summary>
+    /// canonical link) on grouped binomial data; null if it does not converge.</summary>
     private static Vector<double>? Fit(IReadOnlyList<Group> groups, int p, double pEarly)
     {
-        var binomial = groups.GroupBy(g => (g.Pattern, g.Baseline))
-            .Select(s => (Row: Vector<double>.Build.Dense(s.First().Row), Early: (double)s.Sum(g => g.Early.N), N: (double)s.Sum(g => g.Early.N + g.Chronic.N)))
-            .ToList();
         var beta = Vector<double>.Build.Dense(p);
         beta[0] = Math.Log(pEarly / (1 - pEarly));
         for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
-            var information = Matrix<double>.Build.Dense(p, p);
-            var score = Vector<double>.Build.Dense(p);
-            foreach (var (x, early, n) in binomial)
+            var information = new double[p * p];
+            var score = new double[p];
+            foreach (var g in groups)
             {
-                var e = Expit(x.DotProduct(beta));
-                AddOuter(information, x, x, n * e * (1 - e));
-                score.Add(x * (early - n * e), score);
+                var n = g.Early.N + g.Chronic.N;
+                var e = Expit(Dot(g.Row, beta));
+                AddOuter(information, g.Row, g.Row, n * e * (1 - e));
+                for (var i = 0; i < p; i++) score[i] += (g.Early.N - n * e) * g.Row[i];
             }
             Vector<double> step;
-            try { step = information.Cholesky().Solve(score); }
+            try { step = Square(information, p).Cholesky().Solve(Vector<double>.Build.Dense(score)); }
             catch (ArgumentException) { return null; }
             beta += step;
             if (step.AbsoluteMaximum() < Converged) return beta;
@@ -170,20 +240,15 @@ public static class Weighting
         return null;
     }
 
-    /// <summary>m += scale · a b'.</summary>
-    private static void AddOuter(Matrix<double> m, Vector<double> a, Vector<double> b, double scale)
-    {
-        for (var i = 0; i < a.Count; i++)
-            for (var j = 0; j < b.Count; j++)
-                m[i, j] += scale * a[i] * b[j];
-    }
-
     /// <summary>The weighted difference of means of one outcome with its two sandwich intervals.
-    /// θ = (γ, μ1, μ0); per episode ψ = (x(t − e), t(y − μ1)/e, (1 − t)(y − μ0)/(1 − e)).</summary>
-    private static AdjustedEstimate Estimate(IReadOnlyList<Group> groups, int p, int k, Func<Tally, long> sum, Func<Tally, long> sumOfSquares)
+    /// θ = (γ, μ1, μ0); per episode ψ = (x(t − e), t(y − μ1)/e, (1 − t)(y − μ0)/(1 − e)). The bread
+    /// and the independent meat are sums over episodes, taken over the pooled groups; the clustered
+    /// meat needs each clinic's Σψ, from its score sums.</summary>
+    private static AdjustedEstimate Estimate(IReadOnlyList<Group> pooled, IReadOnlyList<ClinicScores> clinics, int p, int k,
+        Func<Tally, long> sum, Func<Tally, long> sumOfSquares, Func<ClinicScores, (double Early, double Chronic)> outcome)
     {
         double w1 = 0, wy1 = 0, w0 = 0, wy0 = 0;
-        foreach (var g in groups)
+        foreach (var g in pooled)
         {
             w1 += g.Early.N / g.E;
             wy1 += sum(g.Early) / g.E;
@@ -194,56 +259,51 @@ public static class Weighting
         var d = p + 2;
         int m1 = p, m0 = p + 1;
 
-        var bread = Matrix<double>.Build.Dense(d, d);
-        var meat = Matrix<double>.Build.Dense(d, d);
-        var perClinic = new List<(string Clinic, Vector<double> U)>();
-        foreach (var g in groups)
+        var bread = new double[d * d];
+        var meat = new double[d * d];
+        foreach (var g in pooled)
         {
-            var e = g.E;
-            var x = Vector<double>.Build.Dense(g.Row);
+            var (e, x) = (g.E, g.Row);
             double n1 = g.Early.N, n0 = g.Chronic.N;
-            // Per group, sums over its episodes: of y − μ, and of (y − μ)², from Σy and Σy².
+            // Sums over the group's episodes of y − μ and (y − μ)², from Σy and Σy².
             double r1 = sum(g.Early) - n1 * mu1, r0 = sum(g.Chronic) - n0 * mu0;
             double ss1 = sumOfSquares(g.Early) - 2 * mu1 * sum(g.Early) + n1 * mu1 * mu1;
             double ss0 = sumOfSquares(g.Chronic) - 2 * mu0 * sum(g.Chronic) + n0 * mu0 * mu0;
 
-            // Bread: minus the derivative of Σψ with respect to θ.
-            AddOuter(bread, x, x, (n1 + n0) * e * (1 - e));
+            // Bread: minus the derivative of Σψ with respect to θ. Meat: Σψψ', episodes independent.
+            AddOuter(bread, x, x, (n1 + n0) * e * (1 - e), d);
+            AddOuter(meat, x, x, n1 * (1 - e) * (1 - e) + n0 * e * e, d);
             for (var i = 0; i < p; i++)
             {
-                bread[m1, i] += (1 - e) / e * r1 * x[i];
-                bread[m0, i] -= e / (1 - e) * r0 * x[i];
+                double early = (1 - e) / e * r1 * x[i], chronic = e / (1 - e) * r0 * x[i];
+                bread[m1 * d + i] += early;
+                bread[m0 * d + i] -= chronic;
+                meat[i * d + m1] += early; meat[m1 * d + i] += early;
+                meat[i * d + m0] -= chronic; meat[m0 * d + i] -= chronic;
             }
-            bread[m1, m1] += n1 / e;
-            bread[m0, m0] += n0 / (1 - e);
-
-            // Meat: Σψψ' over the episodes, each assumed independent.
-            AddOuter(meat, x, x, n1 * (1 - e) * (1 - e) + n0 * e * e);
-            for (var i = 0; i < p; i++)
-            {
-                var early = (1 - e) / e * r1 * x[i];
-                var chronic = -e / (1 - e) * r0 * x[i];
-                meat[i, m1] += early; meat[m1, i] += early;
-                meat[i, m0] += chronic; meat[m0, i] += chronic;
-            }
-            meat[m1, m1] += ss1 / (e * e);
-            meat[m0, m0] += ss0 / ((1 - e) * (1 - e));
-
-            // The clinic's Σψ, for the cluster-robust meat (groups come clinic by clinic).
-            var u = Vector<double>.Build.Dense(d);
-            u.SetSubVector(0, p, x * (n1 * (1 - e) - n0 * e));
-            u[m1] = r1 / e;
-            u[m0] = r0 / (1 - e);
-            if (perClinic.Count == 0 || perClinic[^1].Clinic != g.Clinic) perClinic.Add((g.Clinic, u));
-            else perClinic[^1].U.Add(u, perClinic[^1].U);
+            bread[m1 * d + m1] += n1 / e;
+            bread[m0 * d + m0] += n0 / (1 - e);
+            meat[m1 * d + m1] += ss1 / (e * e);
+            meat[m0 * d + m0] += ss0 / ((1 - e) * (1 - e));
         }
 
-        var n = groups.Sum(g => g.Early.N + g.Chronic.N);
+        // Each clinic's Σψ: the propensity score's, and Σ(y − μ)/e = Σy/e − μ Σ1/e per cohort.
+        var perClinic = clinics.Select(c =>
+        {
+            var (early, chronic) = outcome(c);
+            var u = new double[d];
+            Array.Copy(c.Score, u, p);
+            u[m1] = early - mu1 * c.EarlyN;
+            u[m0] = chronic - mu0 * c.ChronicN;
+            return u;
+        }).ToList();
+
+        var n = pooled.Sum(g => g.Early.N + g.Chronic.N);
         var contrast = Vector<double>.Build.Dense(d);
         contrast[m1] = 1;
         contrast[m0] = -1;
-        var breadInverse = bread.Inverse();
-        double Variance(Matrix<double> m) => contrast * (breadInverse * m * breadInverse.Transpose()) * contrast;
+        var breadInverse = Square(bread, d).Inverse();
+        double Variance(double[] m) => contrast * (breadInverse * Square(m, d) * breadInverse.Transpose()) * contrast;
 
         var estimate = mu1 - mu0;
         var classical = Inference.Interval(estimate, Math.Sqrt(Variance(meat)), n - d, null);
@@ -251,9 +311,9 @@ public static class Weighting
         var robust = new Inference(null, null, null, null, clusters, false);
         if (clusters >= 2)
         {
-            var clustered = Matrix<double>.Build.Dense(d, d);
-            foreach (var (_, u) in perClinic) AddOuter(clustered, u, u, 1);
-            robust = Inference.Interval(estimate, Math.Sqrt(Variance(clustered * clusters / (clusters - 1.0))), clusters - 1, clusters);
+            var clustered = new double[d * d];
+            foreach (var u in perClinic) AddOuter(clustered, u, u, clusters / (clusters - 1.0));
+            robust = Inference.Interval(estimate, Math.Sqrt(Variance(clustered)), clusters - 1, clusters);
         }
         var (kind, headline) = robust.StandardError is null ? (InferenceKind.Classical, classical) : (InferenceKind.ClusterRobust, robust);
         return n < k ? AdjustedEstimate.Withheld
@@ -291,15 +351,19 @@ public static class Weighting
 
     private static IEnumerable<BalanceRow> Row(IReadOnlyList<Group> groups, int k, string covariate, string? level, Func<Group, double> z, bool binary)
     {
-        // Per cohort (early, chronic): episodes, Σz, Σz², and the weighted Σw, Σwz.
+        // Per cohort (0 early, 1 chronic): episodes, Σz, Σz², and the weighted Σw, Σwz (w = 1/e or
+        // 1/(1 − e): the stabilising constant cancels in a weighted mean).
         var s = new double[2, 5];
         foreach (var g in groups)
         {
             var v = z(g);
-            foreach (var (c, tally, w) in new[] { (0, g.Early, 1 / g.E), (1, g.Chronic, 1 / (1 - g.E)) })
+            Add(0, g.Early.N, 1 / g.E);
+            Add(1, g.Chronic.N, 1 / (1 - g.E));
+
+            void Add(int c, long n, double w)
             {
-                s[c, 0] += tally.N; s[c, 1] += tally.N * v; s[c, 2] += tally.N * v * v;
-                s[c, 3] += tally.N * w; s[c, 4] += tally.N * w * v;
+                s[c, 0] += n; s[c, 1] += n * v; s[c, 2] += n * v * v;
+                s[c, 3] += n * w; s[c, 4] += n * w * v;
             }
         }
         if (binary && s[0, 1] == 0 && s[1, 1] == 0) yield break;
@@ -315,6 +379,19 @@ public static class Weighting
         double? Smd(double difference) => pooled > 0 ? difference / pooled : null;
         yield return new BalanceRow(covariate, level, Smd(Mean(0) - Mean(1)), Smd(s[0, 4] / s[0, 3] - s[1, 4] / s[1, 3]), false);
     }
+
+    /// <summary>m += scale · a b' (row-major, <paramref name="stride"/> columns; a and b may be shorter).</summary>
+    private static void AddOuter(double[] m, double[] a, double[] b, double scale, int? stride = null)
+    {
+        var width = stride ?? b.Length;
+        for (var i = 0; i < a.Length; i++)
+        {
+            var ai = scale * a[i];
+            for (var j = 0; j < b.Length; j++) m[i * width + j] += ai * b[j];
+        }
+    }
+
+    private static Matrix<double> Square(double[] rowMajor, int size) => Matrix<double>.Build.Dense(size, size, (i, j) => rowMajor[i * size + j]);
 
     private static double Expit(double eta) => 1 / (1 + Math.Exp(-eta));
 
