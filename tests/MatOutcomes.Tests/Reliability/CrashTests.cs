@@ -46,7 +46,7 @@ public class CrashTests(ITestOutputHelper output)
                 await Task.Delay(500);
                 restarts.Add(Stopwatch.StartNew());
                 await platform.StartAsync();
-                output.WriteLine($"restarted in {restarts[^1].Elapsed.TotalSeconds:F1} s");
+                output.WriteLine($"live {restarts[^1].Elapsed.TotalSeconds:F1} s after the restart");
             }
 
             var report = await sync;
