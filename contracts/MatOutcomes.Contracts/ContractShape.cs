@@ -53,6 +53,12 @@ public static class ContractShape
 
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Member>> Members = new();
 
+    // Every event names a handful of enum values: their wire names are worked out once per type.
+    private static readonly ConcurrentDictionary<Type, IReadOnlySet<string>> EnumNames = new();
+
+    private static IReadOnlySet<string> WireNames(Type type) =>
+        new SortedSet<string>(Enum.GetValues(type).Cast<Enum>().Select(ProtocolJson.WireName), StringComparer.Ordinal);
+
     public static void Check(JsonElement value, Type type, string path, FieldErrors errors)
     {
         if (type == typeof(JsonElement)) return;
@@ -90,8 +96,8 @@ public static class ContractShape
                     errors.Add(new(path, "date", "must be a date in the form yyyy-MM-dd"));
                 return;
             case { IsEnum: true }:
-                var names = Enum.GetValues(underlying).Cast<Enum>().Select(ProtocolJson.WireName).ToArray();
-                if (value.ValueKind != JsonValueKind.String || !names.Contains(value.GetString()))
+                var names = EnumNames.GetOrAdd(underlying, WireNames);
+                if (value.ValueKind != JsonValueKind.String || !names.Contains(value.GetString()!))
                     errors.Add(new(path, "allowed-values", $"must be one of: {string.Join(", ", names)}"));
                 return;
             case { IsGenericType: true } when underlying.GetGenericTypeDefinition() == typeof(IReadOnlyList<>):

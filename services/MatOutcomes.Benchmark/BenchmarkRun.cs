@@ -187,11 +187,11 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var events = await ScalarAsync("select count(*) from matoutcomes.mt_events");
         var episodes = await ScalarAsync("select count(*) from matoutcomes.mt_streams");
         var cells = await ScalarAsync("select count(*) from matoutcomes.mt_doc_outcomecell where (data ->> 'episodes')::int > 0");
-        var (rebuildRate, copyRate) = await Step("Rebuild through the command line, and a raw COPY read of mt_events", async () =>
+        var (rebuildRate, copyRate) = await Step("Rebuild (rebuild-outcomes, platform stopped), and a raw COPY read of mt_events", async () =>
         {
             await _platform.DisposeAsync();
             var rebuild = Stopwatch.StartNew();
-            using (var process = Process.Start(PlatformProcess.Command(options.PlatformBin, _connection, ["projections", "rebuild", "-p", "outcomes"]))!)
+            using (var process = Process.Start(PlatformProcess.Command(options.PlatformBin, _connection, ["rebuild-outcomes"]))!)
             {
                 var output = process.StandardOutput.ReadToEndAsync(cancellation);
                 var error = process.StandardError.ReadToEndAsync(cancellation);

@@ -17,11 +17,14 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ConcurrentDictionary<string, string> _tokens = new();
     private readonly ILogger _output;
+    private readonly StreamWriter _log;
+    private bool _closed;
 
     private PlatformProcess(Process process, string dll, IReadOnlyDictionary<string, string> environment, Uri address, string logFile)
     {
         (_process, _dll, _environment, Address, LogFile) = (process, dll, environment, address, logFile);
         _output = Log.CreateLogger("platform");
+        _log = new StreamWriter(logFile) { AutoFlush = true };
     }
 
     public Uri Address { get; }
@@ -29,32 +32,33 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
     public CapturedLog Log { get; } = new();
     public bool HasExited => _process.HasExited;
 
+    /// <param name="logDirectory">where its output goes, as platform-{port}.log</param>
     /// <param name="contentRoot">--contentRoot, as the scripts pass it; null runs in
     /// <paramref name="workingDirectory"/> as a container does.</param>
     public static async Task<PlatformProcess> StartAsync(string dll, int port, IReadOnlyDictionary<string, string> environment,
-        string? contentRoot = null, string? workingDirectory = null)
+        string logDirectory, string? contentRoot = null, string? workingDirectory = null)
     {
         var address = new Uri($"http://127.0.0.1:{port}/");
         string[] arguments = [dll, "--urls", address.ToString().TrimEnd('/'), .. contentRoot is null ? [] : new[] { "--contentRoot", contentRoot }];
         var start = Start(arguments, environment, workingDirectory ?? Path.GetDirectoryName(dll)!);
-        var logFile = Path.Combine(Path.GetTempPath(), $"matoutcomes-platform-{port}-{Guid.NewGuid():N}.log");
-        var log = new StreamWriter(logFile) { AutoFlush = true };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var logFile = Path.Combine(logDirectory, $"platform-{port}.log");
+        var process = new Process { StartInfo = start };
         var platform = new PlatformProcess(process, dll, environment, address, logFile);
-        void Line(string? line)
-        {
-            if (line is null) return;
-            lock (log) log.WriteLine(line);
-            platform._output.LogWarning("{Line}", line);
-        }
-        process.OutputDataReceived += (_, e) => Line(e.Data);
-        process.ErrorDataReceived += (_, e) => Line(e.Data);
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
+        process.OutputDataReceived += (_, e) => platform.Line(e.Data);
+        process.ErrorDataReceived += (_, e) => platform.Line(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await platform.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
-        return platform;
+        try
+        {
+            await platform.WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+            return platform;
+        }
+        catch
+        {
+            await platform.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Until /health/ready answers 200 with every projection running on some node.</summary>
@@ -78,6 +82,15 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
             await Task.Delay(250);
         }
         throw new TimeoutException($"the platform was not ready within {within}: {last}\n{Tail()}");
+    }
+
+    // Called on the process's reader threads, also after it exited: an exception here would end the test run.
+    private void Line(string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+            if (!_closed) _log.WriteLine(line);
+        _output.LogWarning("{Line}", line);
     }
 
     public string Tail(int lines = 40) => string.Join("\n", Log.Lines.TakeLast(lines));
@@ -119,6 +132,7 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
 
     public async ValueTask DisposeAsync()
     {
+        if (_closed) return;
         try
         {
             await StopAsync();
@@ -126,6 +140,13 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
+        }
+        // Exited and its output read to the end; only then close the log.
+        await _process.WaitForExitAsync();
+        lock (_log)
+        {
+            _closed = true;
+            _log.Dispose();
         }
         _process.Dispose();
     }

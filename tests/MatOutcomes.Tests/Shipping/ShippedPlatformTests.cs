@@ -33,55 +33,65 @@ public class ShippedPlatformTests(ITestOutputHelper output)
         return folder;
     }
 
-    private static string NewFolder(string name) => Path.Combine(Scratch, $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
+    /// <summary>A folder of the test's own: platform logs, and the embedded cluster's data in pg/.</summary>
+    private static string NewFolder(string name) =>
+        Directory.CreateDirectory(Path.Combine(Scratch, $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)])).FullName;
 
     [Fact]
     public async Task The_build_output_started_as_demo_sh_starts_it_serves_every_page()
     {
-        await using var platform = await PlatformProcess.StartAsync(Path.Combine(BuildOutput, "MatOutcomes.Platform.dll"), BuiltPort,
-            new Dictionary<string, string>
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["Postgres__DataDirectory"] = NewFolder("built"),
-            }, contentRoot: BuildOutput);
-        Assert.Contains("embedded PostgreSQL", platform.Output());
-
-        await DriveEveryPageAsync(platform, "built");
+        var folder = NewFolder("built");
+        await using (var platform = await PlatformProcess.StartAsync(Path.Combine(BuildOutput, "MatOutcomes.Platform.dll"), BuiltPort,
+                         new Dictionary<string, string>
+                         {
+                             ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Postgres__DataDirectory"] = Path.Combine(folder, "pg"),
+                         }, folder, contentRoot: BuildOutput))
+        {
+            Assert.Contains("embedded PostgreSQL", platform.Output());
+            await DriveEveryPageAsync(platform, "built");
+        }
+        RemovePassed(folder);
     }
 
     [Fact]
     public async Task The_publish_output_in_Production_with_configuration_only_serves_every_page()
     {
-        var published = NewFolder("publish");
+        var folder = NewFolder("publish");
+        var published = Path.Combine(folder, "platform");
         await PublishAsync(published);
         await using var redis = await RedisServer.StartAsync();
 
         // Everything a deployment sets, as environment variables; run in the folder, as a container does.
-        await using var platform = await PlatformProcess.StartAsync(Path.Combine(published, "MatOutcomes.Platform.dll"), PublishedPort,
-            new Dictionary<string, string>
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-                ["ConnectionStrings__Marten"] = await TestCluster.NewDatabaseAsync("ShippedProduction"),
-                ["SignalR__Redis"] = redis.ConnectionString,
-                ["Telemetry__Exporter"] = "console",
-            }, workingDirectory: published);
-        Assert.Contains("Hosting environment: Production", platform.Output());
-        Assert.DoesNotContain("embedded PostgreSQL", platform.Output());
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+            ["ConnectionStrings__Marten"] = await TestCluster.NewDatabaseAsync("ShippedProduction"),
+            ["SignalR__Redis"] = redis.ConnectionString,
+            ["Telemetry__Exporter"] = "console",
+        };
+        await using (var platform = await PlatformProcess.StartAsync(Path.Combine(published, "MatOutcomes.Platform.dll"), PublishedPort,
+                         settings, folder, workingDirectory: published))
+        {
+            Assert.Contains("Hosting environment: Production", platform.Output());
+            Assert.DoesNotContain("embedded PostgreSQL", platform.Output());
 
-        await DriveEveryPageAsync(platform, "published");
-        // Telemetry__Exporter reached the process: the console exporter printed its spans.
-        Assert.Contains("Activity.TraceId", platform.Output());
+            await DriveEveryPageAsync(platform, "published");
+            // Telemetry__Exporter reached the process: the console exporter printed its spans.
+            Assert.Contains("Activity.TraceId", platform.Output());
+        }
+        RemovePassed(folder);
     }
 
     [Fact]
     public async Task A_second_process_on_the_same_embedded_data_folder_leaves_the_first_ones_cluster_running()
     {
-        var data = NewFolder("shared");
+        var folder = NewFolder("shared");
+        var data = Path.Combine(folder, "pg");
         var settings = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Postgres__DataDirectory"] = data };
         var dll = Path.Combine(BuildOutput, "MatOutcomes.Platform.dll");
-        await using var first = await PlatformProcess.StartAsync(dll, FirstPort, settings, contentRoot: BuildOutput);
-        await using (var second = await PlatformProcess.StartAsync(dll, SecondPort, settings, contentRoot: BuildOutput))
+        await using var first = await PlatformProcess.StartAsync(dll, FirstPort, settings, folder, contentRoot: BuildOutput);
+        await using (var second = await PlatformProcess.StartAsync(dll, SecondPort, settings, folder, contentRoot: BuildOutput))
         {
             Assert.Contains("already running, left running when this process exits", second.Output());
             await second.StopAsync();
@@ -96,7 +106,12 @@ public class ShippedPlatformTests(ITestOutputHelper output)
 
         await first.StopAsync();
         Assert.False(File.Exists(Path.Combine(data, "postmaster.pid")), "the first process left its cluster running");
+        await first.DisposeAsync();
+        RemovePassed(folder);
     }
+
+    /// <summary>A passed test's folders go (a failed one's stay to inspect): each holds a cluster or a publish.</summary>
+    private static void RemovePassed(string folder) => Directory.Delete(folder, recursive: true);
 
     private async Task PublishAsync(string folder)
     {

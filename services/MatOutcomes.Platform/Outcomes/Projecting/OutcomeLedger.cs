@@ -28,23 +28,35 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
         summary.LastSequence = sequence;
         LastSequence = Math.Max(LastSequence, sequence);
         Changed.Add(summary);
+        _unsettled.Add(summary);
+    }
 
-        var next = summary.Episode is null ? null : Contribution.Of(clinic, summary.Episode);
-        if (!Equals(next, summary.Contribution))
-        {
-            if (summary.Contribution is { } old) Move(old, -1);
-            if (next is not null) Move(next, +1);
-            summary.Contribution = next;
-            summary.CellId = next?.Key.Id;
-        }
+    // Cells only ever see an episode as it stands at the end of a batch, so its contributions are
+    // worked out once per batch, not once per event (a bulk push brings whole episodes at a time).
+    private readonly HashSet<EpisodeSummary> _unsettled = [];
 
-        var activity = ActivityContribution.Of(summary.Episode);
-        if (!Equals(activity, summary.Activity))
+    private void Settle()
+    {
+        foreach (var summary in _unsettled)
         {
-            if (summary.Activity is { } old) _activity.Add((clinic, old, -1));
-            if (activity is not null) _activity.Add((clinic, activity, +1));
-            summary.Activity = activity;
+            var next = summary.Episode is null ? null : Contribution.Of(summary.Clinic, summary.Episode);
+            if (!Equals(next, summary.Contribution))
+            {
+                if (summary.Contribution is { } old) Move(old, -1);
+                if (next is not null) Move(next, +1);
+                summary.Contribution = next;
+                summary.CellId = next?.Key.Id;
+            }
+
+            var activity = ActivityContribution.Of(summary.Episode);
+            if (!Equals(activity, summary.Activity))
+            {
+                if (summary.Activity is { } old) _activity.Add((summary.Clinic, old, -1));
+                if (activity is not null) _activity.Add((summary.Clinic, activity, +1));
+                summary.Activity = activity;
+            }
         }
+        _unsettled.Clear();
     }
 
     private void Move(Contribution contribution, int sign)
@@ -55,15 +67,30 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
     }
 
     /// <summary>The ids of the cells the recorded changes touch.</summary>
-    public IEnumerable<string> TouchedCellIds => _cells.Keys;
+    public IEnumerable<string> TouchedCellIds
+    {
+        get
+        {
+            Settle();
+            return _cells.Keys;
+        }
+    }
 
     /// <summary>The clinics whose activity the recorded changes touch.</summary>
-    public IEnumerable<string> TouchedClinics => _activity.Select(a => a.Clinic).Distinct();
+    public IEnumerable<string> TouchedClinics
+    {
+        get
+        {
+            Settle();
+            return _activity.Select(a => a.Clinic).Distinct();
+        }
+    }
 
     /// <summary>Adds the recorded changes to <paramref name="cells"/> (creating cells as needed) and
     /// returns the cells touched, stamped with <paramref name="sequence"/>.</summary>
     public IReadOnlyCollection<OutcomeCell> ApplyTo(IDictionary<string, OutcomeCell> cells, long sequence)
     {
+        Settle();
         var touched = new List<OutcomeCell>();
         foreach (var (id, (key, delta)) in _cells)
         {
@@ -79,6 +106,7 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
     /// and returns those touched, stamped with <paramref name="sequence"/>.</summary>
     public IReadOnlyCollection<ClinicTally> ApplyTo(IDictionary<string, ClinicTally> tallies, long sequence)
     {
+        Settle();
         var touched = new HashSet<ClinicTally>();
         foreach (var (clinic, activity, sign) in _activity)
         {

@@ -1,6 +1,7 @@
 using Marten;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Rebuilding;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -46,40 +47,21 @@ public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
 
     private async Task<CubeSnapshot> ReplayAsync(long sequence, CancellationToken cancellation)
     {
-        await using var session = store.QuerySession();
-        var events = session.Events.QueryAllRawEvents()
-            .Where(e => e.AnyTenant() && e.Sequence <= sequence)
-            .OrderBy(e => e.StreamId).ThenBy(e => e.TenantId).ThenBy(e => e.Version)
-            .ToAsyncEnumerable(cancellation);
-
         var writer = new CubeWriter(clinics);
         var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
-        (string Clinic, Guid Stream)? current = null;
-        Episodes.Episode? episode = null;
-        await foreach (var e in events)
+        await foreach (var replayed in EpisodeReplay.ReadAsync(store, sequence, cancellation))
         {
-            if (current != (e.TenantId, e.StreamId))
-            {
-                Flush();
-                current = (e.TenantId, e.StreamId);
-                episode = null;
-            }
-            episode = Episodes.Episode.Fold(episode, e.StreamId, e.Id, (int)e.Version, e.Data);
-        }
-        Flush();
-        foreach (var tally in tallies.Values) writer.SetTally(tally);
-        writer.Sequence = sequence;
-        return writer.Publish(live: false);
-
-        void Flush()
-        {
-            if (current is not { } at || episode is null) return;
-            if (Contribution.Of(at.Clinic, episode) is { } contribution) writer.Add(contribution);
+            if (replayed.Episode is not { } episode) continue;
+            if (Contribution.Of(replayed.Clinic, episode) is { } contribution) writer.Add(contribution);
             if (ActivityContribution.Of(episode) is { } activity)
             {
-                if (!tallies.TryGetValue(at.Clinic, out var tally)) tallies[at.Clinic] = tally = new ClinicTally { Id = at.Clinic, Sequence = sequence };
+                if (!tallies.TryGetValue(replayed.Clinic, out var tally))
+                    tallies[replayed.Clinic] = tally = new ClinicTally { Id = replayed.Clinic, Sequence = sequence };
                 tally.Apply(activity, +1);
             }
         }
+        foreach (var tally in tallies.Values) writer.SetTally(tally);
+        writer.Sequence = sequence;
+        return writer.Publish(live: false);
     }
 }

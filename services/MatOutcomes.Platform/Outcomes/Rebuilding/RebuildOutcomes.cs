@@ -1,0 +1,136 @@
+using System.Data;
+using System.Diagnostics;
+using JasperFx.CommandLine;
+using Marten;
+using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Storage;
+
+namespace MatOutcomes.Platform.Outcomes.Rebuilding;
+
+public sealed record RebuildResult(long Sequence, long Events, long Episodes, int Cells, TimeSpan Elapsed, TimeSpan Reading);
+
+/// <summary>Rebuilds the outcome read models from the event log in one pass: every episode folded
+/// once in episode order (not event by event through every intermediate state, as the daemon's
+/// replay does), its summary streamed into PostgreSQL with COPY as it is made, then the cells, the
+/// clinic tallies and the projection's progress, all in one transaction: a rebuild that fails
+/// leaves the old read models. Equal to what the projection builds incrementally (the consistency
+/// tests compare them). Run it with the platform stopped, like any rebuild: a live node would apply
+/// the same events again.</summary>
+public static class OutcomesRebuild
+{
+    public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var serializer = store.Options.Serializer();
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellation);
+        var sequence = await ScalarAsync($"select coalesce(max(seq_id), 0) from {EventStoreExtensions.Schema}.mt_events");
+        var events = await ScalarAsync($"select count(*) from {EventStoreExtensions.Schema}.mt_events where seq_id <= {sequence}");
+
+        var summaries = Table<EpisodeSummary>();
+        var cellTable = Table<OutcomeCell>();
+        var tallyTable = Table<ClinicTally>();
+        await ExecuteAsync($"delete from {summaries}; delete from {cellTable}; delete from {tallyTable}");
+
+        var cells = new Dictionary<string, (CellKey Key, CellStats Stats)>(StringComparer.Ordinal);
+        var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
+        long episodes = 0;
+        await using (var copy = await connection.BeginBinaryImportAsync(
+                         $"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)", cancellation))
+        {
+            await foreach (var replayed in EpisodeReplay.ReadAsync(store, sequence, cancellation))
+            {
+                episodes++;
+                var summary = new EpisodeSummary
+                {
+                    Id = EpisodeSummary.IdFor(replayed.Clinic, replayed.EpisodeId), Clinic = replayed.Clinic, EpisodeId = replayed.EpisodeId,
+                    Episode = replayed.Episode, LastSequence = replayed.LastSequence,
+                };
+                if (replayed.Episode is { } episode)
+                {
+                    summary.Contribution = Contribution.Of(replayed.Clinic, episode);
+                    summary.CellId = summary.Contribution?.Key.Id;
+                    summary.Activity = ActivityContribution.Of(episode);
+                }
+                await WriteRowAsync(copy, summary.Id, summary, summary.CellId);
+
+                if (summary.Contribution is { } contribution)
+                {
+                    var id = contribution.Key.Id;
+                    var known = cells.TryGetValue(id, out var cell) ? cell.Stats : CellStats.Empty;
+                    cells[id] = (contribution.Key, known.With(contribution, +1));
+                }
+                if (summary.Activity is { } activity)
+                {
+                    if (!tallies.TryGetValue(replayed.Clinic, out var tally))
+                        tallies[replayed.Clinic] = tally = new ClinicTally { Id = replayed.Clinic, Sequence = sequence };
+                    tally.Apply(activity, +1);
+                }
+            }
+            await copy.CompleteAsync(cancellation);
+        }
+        var reading = clock.Elapsed;
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+                         $"copy {cellTable} (id, data, mt_dotnet_type, sequence) from stdin (format binary)", cancellation))
+        {
+            foreach (var (key, stats) in cells.Values) await WriteRowAsync(copy, key.Id, OutcomeCell.Of(key, stats, sequence), sequence);
+            await copy.CompleteAsync(cancellation);
+        }
+        await using (var copy = await connection.BeginBinaryImportAsync(
+                         $"copy {tallyTable} (id, data, mt_dotnet_type, sequence) from stdin (format binary)", cancellation))
+        {
+            foreach (var tally in tallies.Values) await WriteRowAsync(copy, tally.Id, tally, sequence);
+            await copy.CompleteAsync(cancellation);
+        }
+        await ExecuteAsync(
+            $"""
+             insert into {EventStoreExtensions.Schema}.mt_event_progression (name, last_seq_id, last_updated) values ('{OutcomesProjection.Name}:All', {sequence}, now())
+             on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()
+             """);
+        await transaction.CommitAsync(cancellation);
+        return new RebuildResult(sequence, events, episodes, cells.Count, clock.Elapsed, reading);
+
+        string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+
+        async Task WriteRowAsync<T>(Npgsql.NpgsqlBinaryImporter copy, string id, T document, object? indexed) where T : notnull
+        {
+            await copy.StartRowAsync(cancellation);
+            await copy.WriteAsync(id, NpgsqlTypes.NpgsqlDbType.Varchar, cancellation);
+            await copy.WriteAsync(serializer.ToJson(document), NpgsqlTypes.NpgsqlDbType.Jsonb, cancellation);
+            await copy.WriteAsync(typeof(T).FullName!, NpgsqlTypes.NpgsqlDbType.Varchar, cancellation);
+            if (indexed is null) await copy.WriteNullAsync(cancellation);
+            else if (indexed is long number) await copy.WriteAsync(number, NpgsqlTypes.NpgsqlDbType.Bigint, cancellation);
+            else await copy.WriteAsync((string)indexed, NpgsqlTypes.NpgsqlDbType.Varchar, cancellation);
+        }
+
+        async Task<long> ScalarAsync(string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation));
+        }
+
+        async Task ExecuteAsync(string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection, transaction);
+            await command.ExecuteNonQueryAsync(cancellation);
+        }
+    }
+}
+
+[Description("Rebuilds the outcome read models from the event log in one pass (run with the platform stopped)", Name = "rebuild-outcomes")]
+public class RebuildOutcomesCommand : JasperFxAsyncCommand<NetCoreInput>
+{
+    public override async Task<bool> Execute(NetCoreInput input)
+    {
+        using var host = input.BuildHost();
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var result = await OutcomesRebuild.RunAsync(store, CancellationToken.None);
+        Console.WriteLine($"Rebuilt outcomes through event {result.Sequence}: {result.Events} events, {result.Episodes} episodes, " +
+                          $"{result.Cells} cells in {result.Elapsed.TotalMilliseconds:F0} ms (reading and folding {result.Reading.TotalMilliseconds:F0} ms) " +
+                          $"({result.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-9):F0} events/s)");
+        return true;
+    }
+}
