@@ -20,7 +20,10 @@ public class ProjectionFaultTests(ITestOutputHelper output)
     {
         var database = await TestCluster.NewDatabaseAsync(nameof(ProjectionFaultTests));
         // Started one after the other, so Wolverine numbers them 1 and 2.
-        var nodes = new[] { new ChildPlatform(database, 5193), new ChildPlatform(database, 5194) };
+        // Free ports (other checkouts on the machine may run these tests at the same time).
+        var ports = new HashSet<int>();
+        while (ports.Count < 2) ports.Add(Dashboard.KestrelPlatform.FreePort());
+        var nodes = ports.Select(port => new ChildPlatform(database, port)).ToArray();
         await nodes[0].StartAsync();
         await nodes[1].StartAsync();
         try
