@@ -205,7 +205,7 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
 
         // The safety property itself: shown quarters are safe one by one, the withheld ones together.
         var atoms = raw.GroupBy(e => (Withheld: withheld.Contains(Quarter(e)), Quarter: withheld.Contains(Quarter(e)) ? "" : Quarter(e), e.Completed, Atom(e)));
-        Assert.All(atoms, g => Assert.True(g.Count() >= K, $"{g.Key} holds {g.Count()}"));
+        Assert.All(atoms, g => Assert.True(g.Count() >= K, $"{g.Key} holds {g.Count()}; withheld {string.Join(",", withheld)}; quarters {trends["quarters"]!.ToJsonString()}"));
         Assert.NotEmpty(withheld);
         Assert.False(trends["suppressed"]!.GetValue<bool>());
 

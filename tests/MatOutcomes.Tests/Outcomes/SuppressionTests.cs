@@ -145,7 +145,7 @@ public class SuppressionTests
     }
 
     [Fact]
-    public void Benchmarks_are_shown_when_every_clinic_has_k_patients_and_withheld_whole_otherwise()
+    public void Benchmarks_leave_out_a_small_clinic_and_as_many_others_as_keep_the_rest_at_least_k()
     {
         var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
             ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 12), ("clinic-03", Sex.Female, 20, 12));
@@ -154,8 +154,13 @@ public class SuppressionTests
 
         var small = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
             ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 5), ("clinic-03", Sex.Female, 20, 5));
-        // Withheld benchmarks name no clinic: the list itself would say who has patients in the filter.
-        Assert.Empty(StudyCalculator.Compare(small, new StudyQuery(), K).Benchmarks);
+        // A small clinic no longer withdraws every benchmark: it is left out, with the smallest other
+        // clinic beside it while together they are fewer than k (the network total minus the shown
+        // clinics must not be a small group), and it is never named.
+        var shown = StudyCalculator.Compare(small, new StudyQuery(), K).Benchmarks;
+        Assert.Single(shown);
+        Assert.DoesNotContain(shown, b => b.Clinic == "clinic-03");
+        Assert.All(shown, b => Assert.False(b.Suppressed));
     }
 }
 

@@ -74,7 +74,7 @@ public static class BrowseEpisodes
 
         var readModel = context.ReadModel();
         var snapshot = await context.SnapshotAsync(null);
-        var release = snapshot.Release;
+        var release = snapshot.Rows;
         var cells = release.ByCell.Where(c => filter.Matches(c.Value)).Select(c => c.Key).ToList();
 
         var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), context.CancellationToken);

@@ -58,15 +58,27 @@ public sealed class AdjustedModel
 
     /// <summary>The candidate columns, in order, that add information to the ones kept before them:
     /// levels with no episodes leave empty columns, and a filter to one region makes that region's
-    /// dummy equal the intercept. <paramref name="gram"/> is X'X (or any X'WX with positive weights).</summary>
+    /// dummy equal the intercept. A column adds information when its part not explained by the kept
+    /// ones (its Cholesky pivot in <paramref name="gram"/>, X'X or any X'WX with positive weights) is
+    /// not negligible; one factorisation instead of a rank per candidate column.</summary>
     public static int[] IndependentColumns(Matrix<double> gram, IEnumerable<int> candidates)
     {
         var kept = new List<int>();
+        var lower = new double[gram.RowCount, gram.RowCount];
         foreach (var column in candidates.Where(i => gram[i, i] > 0))
         {
-            var trial = kept.Append(column).ToArray();
-            if (Matrix<double>.Build.Dense(trial.Length, trial.Length, (i, j) => gram[trial[i], trial[j]]).Rank() == trial.Length)
-                kept.Add(column);
+            var row = new double[kept.Count];
+            for (var i = 0; i < kept.Count; i++)
+            {
+                var sum = gram[kept[i], column];
+                for (var j = 0; j < i; j++) sum -= lower[i, j] * row[j];
+                row[i] = sum / lower[i, i];
+            }
+            var pivot = gram[column, column] - row.Sum(x => x * x);
+            if (pivot <= 1e-9 * gram[column, column]) continue;
+            for (var j = 0; j < row.Length; j++) lower[kept.Count, j] = row[j];
+            lower[kept.Count, kept.Count] = Math.Sqrt(pivot);
+            kept.Add(column);
         }
         return [.. kept];
     }

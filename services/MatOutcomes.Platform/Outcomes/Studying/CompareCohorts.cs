@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MatOutcomes.Contracts;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Gateway.Limits;
 using Microsoft.Extensions.Options;
 
@@ -37,11 +38,9 @@ public static class CompareCohorts
         if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
-        var live = await reader.CurrentAsync(cancellation);
-        if (asOf > live.Sequence)
-            return Problems.Validation("The study query is not valid",
-                [new FieldError("asOf", "range", $"must be an event sequence from 0 to {live.Sequence} (the read models' current sequence)")]);
-        var snapshot = asOf is { } at ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation) : live;
-        return TypedResults.Ok(StudyCalculator.Remembered(snapshot, query, privacy.Value.K));
+        var release = asOf is { } at ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation) : await reader.CurrentAsync(cancellation);
+        if (release is null)
+            return Problems.Validation("The study query is not valid", [new FieldError("asOf", "release", StudyReader.NotARelease)]);
+        return TypedResults.Ok(StudyCalculator.Remembered(release.Cube, release.Disclosure, query, privacy.Value.K));
     }
 }

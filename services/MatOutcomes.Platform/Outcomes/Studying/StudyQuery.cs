@@ -5,6 +5,7 @@ using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -69,6 +70,11 @@ public sealed record StudyQuery
 
     /// <summary>The dimensions this query restricts: what suppression must look at, and what a
     /// table must keep to answer it.</summary>
+    /// <summary>The filter as it is answered: a selection of a pooled category selects its whole
+    /// pool (see <see cref="Pooling"/>), and results state this filter, never the one asked.</summary>
+    [JsonIgnore]
+    public StudyQuery Effective => Sexes is { } sexes ? this with { Sexes = Pooling.Expand(sexes) } : this;
+
     [JsonIgnore]
     public Dimension Restricted =>
         (Regions is null ? 0 : Dimension.Region) | (Occupations is null ? 0 : Dimension.Occupation) |
