@@ -4,6 +4,7 @@ using MathNet.Numerics.LinearAlgebra;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Tests.Support;
 
@@ -323,7 +324,7 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
             {
                 ("region", var l) => e => ProtocolJson.WireName(e.Region) == l ? 1 : 0,
                 ("ageBand", var l) => e => ProtocolJson.WireName(e.Age) == l ? 1 : 0,
-                ("sex", var l) => e => ProtocolJson.WireName(e.Sex) == l ? 1 : 0,
+                ("sex", var l) => e => ProtocolJson.WireName(Pooling.GroupOf(e.Sex)) == l ? 1 : 0,
                 ("occupation", var l) => e => ProtocolJson.WireName(e.Occupation) == l ? 1 : 0,
                 _ => e => e.Baseline,
             };

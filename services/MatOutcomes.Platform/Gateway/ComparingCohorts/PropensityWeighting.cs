@@ -73,7 +73,7 @@ public sealed class BalanceRowGraphType : ObjectGraphType<BalanceRow>
                       "unweighted pooled SD √((s²_early + s²_chronic)/2) with divisor n, so that a change is a change of means. |SMD| < 0.1 " +
                       "is the usual mark of balance. Only SMDs are shown, never a level's count or share.";
         Field(x => x.Covariate).Description("`region`, `ageBand`, `sex`, `occupation` or `baselineNprs`.");
-        Field(x => x.Level, nullable: true).Description("The level's wire name (e.g. `low-back`); null for baseline NPRS.");
+        Field(x => x.Level, nullable: true).Description("The level's wire name (e.g. `low-back`); null for baseline NPRS. Sex `other` stands for `other` and `not-stated` together, pooled as the disclosure rules pool them.");
         Field(x => x.SmdBefore, nullable: true).Description("SMD before weighting; null when suppressed or the SD is 0.");
         Field(x => x.SmdAfter, nullable: true).Description("SMD after weighting; null when suppressed or the SD is 0.");
         Field(x => x.Suppressed).Description("True when the level holds 1 to k − 1 episodes in either cohort.");

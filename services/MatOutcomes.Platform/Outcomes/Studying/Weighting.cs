@@ -3,6 +3,7 @@ using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -336,15 +337,16 @@ public static class Weighting
     private static IReadOnlyList<BalanceRow> Balance(IReadOnlyList<Group> groups, int k)
     {
         var rows = new List<BalanceRow>();
-        void Levels<T>(string covariate, Func<long, T> of) where T : struct, Enum
+        void Levels<T>(string covariate, IEnumerable<T> levels, Func<long, T> of) where T : struct, Enum
         {
-            foreach (var level in Enum.GetValues<T>())
+            foreach (var level in levels)
                 rows.AddRange(Row(groups, k, covariate, ProtocolJson.WireName(level), g => EqualityComparer<T>.Default.Equals(of(g.Pattern), level) ? 1 : 0, binary: true));
         }
-        Levels("region", PackedKey.Region);
-        Levels("ageBand", PackedKey.AgeBand);
-        Levels("sex", PackedKey.Sex);
-        Levels("occupation", PackedKey.Occupation);
+        Levels("region", Enum.GetValues<ComplaintRegion>(), PackedKey.Region);
+        Levels("ageBand", Enum.GetValues<AgeBand>(), PackedKey.AgeBand);
+        // Rare sexes as the disclosure rules pool them: one row ("other") for "other" and "not stated".
+        Levels("sex", Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct(), key => Pooling.GroupOf(PackedKey.Sex(key)));
+        Levels("occupation", Enum.GetValues<OccupationGroup>(), PackedKey.Occupation);
         rows.AddRange(Row(groups, k, "baselineNprs", null, g => g.Baseline, binary: false));
         return rows;
     }
