@@ -191,6 +191,32 @@ public class GatewayQueryTests(NetworkFixture fixture) : IClassFixture<NetworkFi
     }
 
     [Fact]
+    public async Task Outcome_trends_follow_the_filters_threshold_and_responder_rule_as_a_per_episode_loop_does()
+    {
+        var data = await Researcher.QueryAsync("""
+            { outcomeTrends(filter: { chronicFromWeeks: 26, nprsMcidPoints: 3, nprsMcidPercent: 50 }) { withheldQuarters
+                series { cohort points { quarter suppressed episodes nprsResponders { n count } } } } }
+            """);
+        var trends = data["outcomeTrends"]!;
+        var withheld = trends["withheldQuarters"]!.AsArray().Select(q => q!.GetValue<string>()).ToHashSet();
+        var shown = 0;
+        foreach (var series in trends["series"]!.AsArray().Where(s => s!["cohort"]!.GetValue<string>() is "EARLY" or "CHRONIC"))
+        {
+            var early = series!["cohort"]!.GetValue<string>() == "EARLY";
+            foreach (var point in series["points"]!.AsArray().Where(p => !withheld.Contains(p!["quarter"]!.GetValue<string>())))
+            {
+                var quarter = point!["quarter"]!.GetValue<string>();
+                var episodes = Raw.Where(e => e.Completed && Quarters.OfMonth(e.StartMonth) == quarter && e.Weeks < 26 == early).ToList();
+                Assert.Equal(episodes.Count, point["episodes"]!.GetValue<int>());
+                Assert.Equal(episodes.Count(e => e.Change is not null), point["nprsResponders"]!["n"]!.GetValue<int>());
+                Assert.Equal(episodes.Count(e => e.Responds(3, 50)), point["nprsResponders"]!["count"]!.GetValue<int>());
+                shown++;
+            }
+        }
+        Assert.True(shown >= 4, $"{shown} points shown");
+    }
+
+    [Fact]
     public async Task Outcome_trends_per_quarter_equal_a_per_episode_computation_and_withhold_thin_quarters()
     {
         var data = await Researcher.QueryAsync("""
