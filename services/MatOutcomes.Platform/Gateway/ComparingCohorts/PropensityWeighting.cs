@@ -28,30 +28,16 @@ public sealed class PropensityWeightingGraphType : ObjectGraphType<WeightedCompa
     }
 }
 
-public sealed class WeightedDifferenceGraphType : ObjectGraphType<AdjustedEstimate>
-{
-    public WeightedDifferenceGraphType()
-    {
-        Name = "WeightedDifference";
-        Description = "A difference of IPTW-weighted (Hájek) means, early minus chronic. Intervals come from the M-estimation sandwich of " +
-                      "the propensity model's and both means' estimating equations (the estimated propensity score is accounted for). " +
-                      "The headline (standardError, lower, upper) is the one `inference` names: cluster-robust by clinic when the study " +
-                      "spans two clinics or more, else the one treating episodes as independent.";
-        Field(x => x.Estimate, nullable: true).Description("Weighted early mean minus weighted chronic mean.");
-        Field(x => x.StandardError, nullable: true).Description("Its standard error, by the headline method.");
-        Field(x => x.Lower, nullable: true).Description("Lower bound of the headline 95% confidence interval.");
-        Field(x => x.Upper, nullable: true).Description("Upper bound of the headline 95% confidence interval.");
-        Field<IntGraphType>("n").Description("Episodes weighted; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
-        Field(x => x.Parameters).Description("Propensity-model parameters.");
-        Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the propensity model cannot be fitted.");
-        Field<InferenceMethodGraphType>("inference").Description("Which interval the headline standardError, lower and upper are; null when suppressed.")
-            .Resolve(c => c.Source.Inference);
-        Field<NonNullGraphType<InferenceIntervalGraphType>>("classical").Description("Sandwich treating episodes as independent, t on n − parameters − 2 df.")
-            .Resolve(c => c.Source.Classical);
-        Field<NonNullGraphType<InferenceIntervalGraphType>>("clusterRobust").Description("Sandwich of the estimating functions summed per clinic, " +
-            "× clinics / (clinics − 1), t on clinics − 1 df; numbers null with fewer than two clinics.").Resolve(c => c.Source.ClusterRobust);
-    }
-}
+public sealed class WeightedDifferenceGraphType() : EstimateWithInferenceGraphType("WeightedDifference",
+    "A difference of IPTW-weighted (Hájek) means, early minus chronic. Intervals come from the M-estimation sandwich of the propensity " +
+    "model's and both means' estimating equations (the estimated propensity score is accounted for). The headline (standardError, " +
+    "lower, upper) is the one `inference` names: cluster-robust by clinic when the study spans two clinics or more, else the one " +
+    "treating episodes as independent.",
+    "Weighted early mean minus weighted chronic mean.",
+    "Propensity-model parameters.",
+    "Sandwich treating episodes as independent, t on n − parameters − 2 df.",
+    "Sandwich of the estimating functions summed per clinic, × clinics / (clinics − 1), t on clinics − 1 df; numbers null with fewer " +
+    "than two clinics.");
 
 public sealed class WeightSummaryGraphType : ObjectGraphType<WeightSummary>
 {

@@ -65,31 +65,38 @@ public sealed class NntEstimateGraphType : ObjectGraphType<NntEstimate>
     }
 }
 
-public sealed class AdjustedEstimateGraphType : ObjectGraphType<AdjustedEstimate>
+/// <summary>An early-minus-chronic estimate with a classical and a cluster-robust interval, the
+/// headline being the one <c>inference</c> names; the regression and the weighting say in their
+/// own words what the estimate and the intervals are.</summary>
+public abstract class EstimateWithInferenceGraphType : ObjectGraphType<AdjustedEstimate>
 {
-    public AdjustedEstimateGraphType()
+    protected EstimateWithInferenceGraphType(string name, string description, string estimate, string parameters, string classical, string clusterRobust)
     {
-        Name = "AdjustedDifference";
-        Description = "Early minus chronic adjusted for baseline NPRS, region, age band, sex and occupation (least squares over all " +
-                      "episodes of the study, fitted from the cells). The headline interval (standardError, lower, upper) is the one " +
-                      "`inference` names: cluster-robust by clinic (CR2, t on clinics − 1 df) when the study spans two clinics or more, " +
-                      "classical when it spans one. Both are given in full.";
-        Field(x => x.Estimate, nullable: true).Description("The adjusted early-versus-chronic coefficient.");
+        Name = name;
+        Description = description;
+        Field(x => x.Estimate, nullable: true).Description(estimate);
         Field(x => x.StandardError, nullable: true).Description("Its standard error, by the headline method.");
         Field(x => x.Lower, nullable: true).Description("Lower bound of the headline 95% confidence interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the headline 95% confidence interval.");
-        Field<IntGraphType>("n").Description("Episodes in the model; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
-        Field(x => x.Parameters).Description("Parameters fitted (columns of the design with data).");
+        Field<IntGraphType>("n").Description("Episodes in the estimate; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
+        Field(x => x.Parameters).Description(parameters);
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the model cannot be fitted.");
         Field<InferenceMethodGraphType>("inference").Description("Which interval the headline standardError, lower and upper are; null when suppressed.")
             .Resolve(c => c.Source.Inference);
-        Field<NonNullGraphType<InferenceIntervalGraphType>>("classical").Description("Classical OLS standard error and t interval on n − parameters df: " +
-            "assumes independent episodes with equal variance.").Resolve(c => c.Source.Classical);
-        Field<NonNullGraphType<InferenceIntervalGraphType>>("clusterRobust").Description("Cluster-robust by clinic: CR2 (Bell–McCaffrey) " +
-            "standard error, t interval on clinics − 1 df; allows episodes of one clinic to be correlated and variances to differ. " +
-            "Numbers are null when the study spans fewer than two clinics.").Resolve(c => c.Source.ClusterRobust);
+        Field<NonNullGraphType<InferenceIntervalGraphType>>("classical").Description(classical).Resolve(c => c.Source.Classical);
+        Field<NonNullGraphType<InferenceIntervalGraphType>>("clusterRobust").Description(clusterRobust).Resolve(c => c.Source.ClusterRobust);
     }
 }
+
+public sealed class AdjustedEstimateGraphType() : EstimateWithInferenceGraphType("AdjustedDifference",
+    "Early minus chronic adjusted for baseline NPRS, region, age band, sex and occupation (least squares over all episodes of the " +
+    "study, fitted from the cells). The headline interval (standardError, lower, upper) is the one `inference` names: cluster-robust " +
+    "by clinic (CR2, t on clinics − 1 df) when the study spans two clinics or more, classical when it spans one. Both are given in full.",
+    "The adjusted early-versus-chronic coefficient.",
+    "Parameters fitted (columns of the design with data).",
+    "Classical OLS standard error and t interval on n − parameters df: assumes independent episodes with equal variance.",
+    "Cluster-robust by clinic: CR2 (Bell–McCaffrey) standard error, t interval on clinics − 1 df; allows episodes of one clinic to be " +
+    "correlated and variances to differ. Numbers are null when the study spans fewer than two clinics.");
 
 public sealed class InferenceMethodGraphType() : WireEnumGraphType<InferenceKind>("InferenceMethod",
     "How a confidence interval was made.", new Dictionary<InferenceKind, string>
