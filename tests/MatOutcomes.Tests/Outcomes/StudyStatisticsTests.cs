@@ -199,6 +199,10 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
             Close(Textbook.Interpolated([.. expected.Select(p => (p.Time, p.Upper))]), km.MedianUpper, cohort.Cohort + " median upper");
         }
 
+        // Acute and subacute are fixed bands (under 6, 6 to 11 weeks), whatever the threshold.
+        Assert.Equal(Completed.Count(e => e.Weeks < 6), served.Acute.Episodes);
+        Assert.Equal(Completed.Count(e => e.Weeks is >= 6 and < 12), served.Subacute.Episodes);
+
         var rows = Completed.Where(e => e.Change is not null).ToList();
         var (x, early) = Design(rows, chronicFromWeeks);
         var (beta, se, _) = Textbook.Ols(x, Vector<double>.Build.DenseOfEnumerable(rows.Select(e => e.Responds(points, percent) ? 1.0 : 0)));
