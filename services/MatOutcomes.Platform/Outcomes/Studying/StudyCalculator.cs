@@ -113,7 +113,7 @@ public static class StudyCalculator
     {
         var none = WithheldOutcomes;
         var difference = new DifferenceEstimate(null, null, null, null, true);
-        var adjusted = new AdjustedEstimate(null, null, null, null, null, 0, true);
+        var adjusted = new AdjustedEstimate(null, null, null, null, null, null, true);
         return new CohortComparison(sequence, k, true, reason,
             none("early"), none("chronic"), none("acute"), none("subacute"),
             difference, difference, difference, difference, difference, new NntEstimate(null, null, null, false, true),
