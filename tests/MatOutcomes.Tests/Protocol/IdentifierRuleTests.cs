@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Sync;
+using MatOutcomes.Platform.Gateway.BrowsingEpisodes;
+using MatOutcomes.Platform.Gateway.Schema;
 
 namespace MatOutcomes.Tests.Protocol;
 
@@ -101,6 +103,16 @@ public class IdentifierRuleTests
     {
         Assert.Equal("clinic-01\\u000A", Identifiers.Escaped("clinic-01\n"));
         Assert.Equal("a\\u200Bb\\u005C", Identifiers.Escaped("a\u200Bb\\"));
+    }
+
+    [Fact]
+    public void A_gateway_page_cursor_is_exactly_what_the_gateway_wrote()
+    {
+        var cursor = Cursors.Encode(new string('a', 32));
+        Assert.Equal(new string('a', 32), Cursors.Decode(cursor));
+        // Base64 decoding alone skips white space: each of these once read as the same cursor.
+        foreach (var near in new[] { cursor + "\n", " " + cursor, cursor[..24] + "\r\n" + cursor[24..], cursor + "\u200B" })
+            Assert.Equal("INVALID_CURSOR", Assert.Throws<GatewayError>(() => Cursors.Decode(near)).Code);
     }
 
     /// <summary>Every pattern in the contracts and the services is anchored with \z, never $:
