@@ -181,8 +181,9 @@ public class ReportIdentifiersInput : NetCoreInput
     [Description("Examples (episode and event ids) listed per clinic and pseudonym kind")]
     public int ExamplesFlag { get; set; } = 5;
 
-    [Description("Write the report as JSON instead of text")]
-    public bool JsonFlag { get; set; }
+    // A file, not stdout: JasperFx writes its own lines to stdout before the command runs.
+    [Description("Also write the report as JSON to this file")]
+    public string? JsonFlag { get; set; }
 }
 
 [Description("Reports stored clinic ids and pseudonyms that break today's identifier rules, per clinic (exit code 1 when any are found)",
@@ -196,7 +197,8 @@ public class ReportIdentifiersCommand : JasperFxAsyncCommand<ReportIdentifiersIn
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         var report = await IdentifierScan.RunAsync(connection, Math.Max(0, input.ExamplesFlag), CancellationToken.None);
-        Console.Write(input.JsonFlag ? JsonSerializer.Serialize(report, ProtocolJson.Options) + Environment.NewLine : IdentifierScan.Text(report));
+        Console.Write(IdentifierScan.Text(report));
+        if (input.JsonFlag is { } path) await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, ProtocolJson.Options));
         return report.Clean;
     }
 }
