@@ -29,16 +29,24 @@ public static class Design
         return [.. names];
     }
 
-    /// <summary>The categorical columns that are 1 for a cell (the rest are 0), ascending.</summary>
+    /// <summary>The categorical columns that are 1 for a cell (the rest are 0), ascending, written
+    /// into <paramref name="columns"/> (6 long); returns how many.</summary>
+    public static int Columns(long key, bool early, Span<int> columns)
+    {
+        var n = 0;
+        columns[n++] = 0;
+        if (early) columns[n++] = Early;
+        if (PackedKey.Region(key) is var r && r != 0) columns[n++] = RegionFrom + (int)r - 1;
+        if (PackedKey.AgeBand(key) is var a && a != 0) columns[n++] = AgeFrom + (int)a - 1;
+        if (PackedKey.Sex(key) is var s && s != 0) columns[n++] = SexFrom + (int)s - 1;
+        if (PackedKey.Occupation(key) is var o && o != 0) columns[n++] = OccupationFrom + (int)o - 1;
+        return n;
+    }
+
     public static int[] Columns(long key, bool early)
     {
-        var columns = new List<int>(6) { 0 };
-        if (early) columns.Add(Early);
-        if (PackedKey.Region(key) is var r && r != 0) columns.Add(RegionFrom + (int)r - 1);
-        if (PackedKey.AgeBand(key) is var a && a != 0) columns.Add(AgeFrom + (int)a - 1);
-        if (PackedKey.Sex(key) is var s && s != 0) columns.Add(SexFrom + (int)s - 1);
-        if (PackedKey.Occupation(key) is var o && o != 0) columns.Add(OccupationFrom + (int)o - 1);
-        return [.. columns];
+        Span<int> columns = stackalloc int[6];
+        return columns[..Columns(key, early, columns)].ToArray();
     }
 }
 
@@ -51,21 +59,26 @@ public readonly record struct PairMoments(long N, long B, long BB, long Y, long 
 
     public PairMoments Times(int sign) => new(sign * N, sign * B, sign * BB, sign * Y, sign * BY, sign * YY);
 
-    public static PairMoments Of(CellStats stats, int family, Func<int, int, int> outcome)
+    /// <summary>Moments of the change (baseline − score): cached on the cell.</summary>
+    public static PairMoments Change(CellStats stats, int family)
     {
-        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0;
-        var slots = stats.Slots;
-        var start = Array.BinarySearch(slots, family);
-        for (var i = start >= 0 ? start : ~start; i < slots.Length && slots[i] < family + 121; i++)
+        var pairs = stats.PairsOf(family);
+        return new(pairs.N, pairs.B, pairs.BB, pairs.Y, pairs.BY, pairs.YY);
+    }
+
+    /// <summary>Moments of a 0/1 outcome, <paramref name="counts"/>[baseline × 11 + score] saying
+    /// which pairs count as 1 (a responder rule, tabulated once per study).</summary>
+    public static PairMoments Indicator(CellStats stats, int family, bool[] counts)
+    {
+        var pairs = stats.PairsOf(family);
+        long y = 0, by = 0;
+        for (var i = 0; i < pairs.Counts.Length; i++)
         {
-            long count = stats.Counts[i];
-            var at = slots[i] - family;
-            int baseline = at / 11, score = at % 11;
-            long value = outcome(baseline, score);
-            n += count; b += count * baseline; bb += count * baseline * baseline;
-            y += count * value; by += count * baseline * value; yy += count * value * value;
+            if (!counts[pairs.Baselines[i] * 11 + pairs.Scores[i]]) continue;
+            y += pairs.Counts[i];
+            by += (long)pairs.Counts[i] * pairs.Baselines[i];
         }
-        return new(n, b, bb, y, by, yy);
+        return new(pairs.N, pairs.B, pairs.BB, y, by, y);
     }
 }
 
@@ -89,7 +102,7 @@ public readonly record struct GroupTally(long Patients, FixedMoments Relief, lon
 public sealed class ClinicOutcomes
 {
     public const int ChronicFromWeeks = 12;
-    private static readonly Func<int, int, int> Change = (b, l) => b - l;
+    private static readonly bool[] DefaultResponders = NprsRule.Default.Table();
 
     public GroupTally Early { get; private init; }
     public GroupTally Chronic { get; private init; }
@@ -108,8 +121,8 @@ public sealed class ClinicOutcomes
     public ClinicOutcomes With(long key, CellStats stats, int sign)
     {
         var early = PainDurations.IsEarly(PackedKey.Duration(key), ChronicFromWeeks);
-        var change = PairMoments.Of(stats, Slots.Latest, Change);
-        var responders = PairMoments.Of(stats, Slots.Latest, (b, l) => NprsRule.Default.Improved(b, l) ? 1 : 0).Y;
+        var change = PairMoments.Change(stats, Slots.Latest);
+        var responders = PairMoments.Indicator(stats, Slots.Latest, DefaultResponders).Y;
         var group = new GroupTally(stats.Episodes, stats.Relief, change.N, change.Y, change.YY, responders).Times(sign);
         var active = PackedKey.Completed(key) ? 0 : stats.Episodes * sign;
 

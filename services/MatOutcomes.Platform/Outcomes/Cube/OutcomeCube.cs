@@ -108,8 +108,8 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
         var full = _current is null || sequence < known;
         if (full) _writer = new CubeWriter(clinics);
         var after = full ? -1 : known;
-        var cells = await session.Query<OutcomeCell>().Where(c => c.Sequence > after).ToListAsync(cancellation);
-        var tallies = await session.Query<ClinicTally>().Where(t => t.Sequence > after).ToListAsync(cancellation);
+        var cells = await ChangedAsync<OutcomeCell>(session, after, cancellation);
+        var tallies = await ChangedAsync<ClinicTally>(session, after, cancellation);
 
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cell in cells)
@@ -131,6 +131,22 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
         telemetry.CubeRefreshed(cells.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         Release(snapshot);
         if (changed.Count > 0) Changed?.Invoke(new CubeChange(snapshot, changed, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Documents stamped after a sequence, read as raw JSON through the indexed column: no
+    /// LINQ compilation or generated storage code stands between a cold start and the first answer.</summary>
+    private async Task<List<T>> ChangedAsync<T>(IDocumentSession session, long after, CancellationToken cancellation)
+    {
+        var table = store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+        var serializer = store.Options.Serializer();
+        await using var command = new Npgsql.NpgsqlCommand($"select data from {table} where sequence > $1", session.Connection)
+        {
+            Parameters = { new() { Value = after } },
+        };
+        var documents = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) documents.Add(serializer.FromJson<T>(reader, 0));
+        return documents;
     }
 
     private void Release(CubeSnapshot snapshot)

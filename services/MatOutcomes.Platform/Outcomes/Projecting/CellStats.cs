@@ -85,7 +85,64 @@ public sealed class CellStats
         return slots;
     }
 
+    private PairList? _latest, _discharge, _followUp;
+
+    /// <summary>One pair histogram in compact form, worked out once per cell (cells are immutable and
+    /// shared by every snapshot that holds them, so a study pays this only for cells that changed).</summary>
+    public PairList PairsOf(int family) => family switch
+    {
+        Projecting.Slots.Latest => _latest ??= PairList.Of(this, family),
+        Projecting.Slots.Discharge => _discharge ??= PairList.Of(this, family),
+        Projecting.Slots.FollowUp => _followUp ??= PairList.Of(this, family),
+        _ => throw new ArgumentOutOfRangeException(nameof(family)),
+    };
+
     public bool SameAs(CellStats other) =>
         Episodes == other.Episodes && Relief == other.Relief && Odi == other.Odi &&
         Slots.AsSpan().SequenceEqual(other.Slots) && Counts.AsSpan().SequenceEqual(other.Counts);
+}
+
+/// <summary>The non-empty (baseline, score) pairs of one pair histogram of a cell, with the integer
+/// moments of the change (baseline − score) they give.</summary>
+public sealed class PairList
+{
+    private PairList(byte[] baselines, byte[] scores, int[] counts)
+    {
+        Baselines = baselines;
+        Scores = scores;
+        Counts = counts;
+        for (var i = 0; i < counts.Length; i++)
+        {
+            long count = counts[i], b = baselines[i], y = b - scores[i];
+            N += count; B += count * b; BB += count * b * b; Y += count * y; BY += count * b * y; YY += count * y * y;
+        }
+    }
+
+    public byte[] Baselines { get; }
+    public byte[] Scores { get; }
+    public int[] Counts { get; }
+    public long N { get; }
+    public long B { get; }
+    public long BB { get; }
+    public long Y { get; }
+    public long BY { get; }
+    public long YY { get; }
+
+    public static PairList Of(CellStats stats, int family)
+    {
+        var slots = stats.Slots;
+        var start = Array.BinarySearch(slots, family);
+        start = start >= 0 ? start : ~start;
+        var end = start;
+        while (end < slots.Length && slots[end] < family + 121) end++;
+        var baselines = new byte[end - start];
+        var scores = new byte[end - start];
+        var counts = new int[end - start];
+        for (var i = start; i < end; i++)
+        {
+            var at = slots[i] - family;
+            (baselines[i - start], scores[i - start], counts[i - start]) = ((byte)(at / 11), (byte)(at % 11), stats.Counts[i]);
+        }
+        return new PairList(baselines, scores, counts);
+    }
 }

@@ -147,6 +147,16 @@ public readonly record struct NprsRule(int Points, double Percent)
 
     public bool Improved(int baseline, int score) => baseline - score >= Points && baseline - score >= Percent / 100.0 * baseline;
 
+    /// <summary>Whether each (baseline × 11 + score) pair counts as improved.</summary>
+    public bool[] Table()
+    {
+        var table = new bool[121];
+        for (var b = 0; b <= 10; b++)
+            for (var s = 0; s <= 10; s++)
+                table[b * 11 + s] = Improved(b, s);
+        return table;
+    }
+
     /// <summary>The highest score that counts as improved from <paramref name="baseline"/>; −1 if none does.</summary>
     public int HighestImproved(int baseline)
     {

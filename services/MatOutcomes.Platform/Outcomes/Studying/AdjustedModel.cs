@@ -34,13 +34,25 @@ public sealed class AdjustedModel
         double yty = outcome == ModelOutcome.Change ? sums.YtyChange : sums.YtyResponder;
 
         // Keep each column only if it adds information: levels with no patients leave empty
-        // columns, and a filter to one region makes that region's dummy equal the intercept.
+        // columns, and a filter to one region makes that region's dummy equal the intercept. A
+        // column adds information when its part not explained by the kept ones (its Cholesky pivot
+        // in X'X) is not negligible; one factorisation instead of a rank per candidate column.
         var kept = new List<int>();
+        var lower = new double[width, width];
         foreach (var column in Enumerable.Range(0, width).Where(i => xtx[i, i] > 0))
         {
-            var trial = kept.Append(column).ToArray();
-            if (Matrix<double>.Build.Dense(trial.Length, trial.Length, (i, j) => xtx[trial[i], trial[j]]).Rank() == trial.Length)
-                kept.Add(column);
+            var row = new double[kept.Count];
+            for (var i = 0; i < kept.Count; i++)
+            {
+                var sum = xtx[kept[i], column];
+                for (var j = 0; j < i; j++) sum -= lower[i, j] * row[j];
+                row[i] = sum / lower[i, i];
+            }
+            var pivot = xtx[column, column] - row.Sum(x => x * x);
+            if (pivot <= 1e-9 * xtx[column, column]) continue;
+            for (var j = 0; j < row.Length; j++) lower[kept.Count, j] = row[j];
+            lower[kept.Count, kept.Count] = Math.Sqrt(pivot);
+            kept.Add(column);
         }
         model._columns = [.. kept];
         // No patient at all: nothing to fit (and MathNet's SVD fails on a 0×0 matrix).

@@ -122,13 +122,15 @@ public sealed class ModelSums
 
     public long N => XtX[0];
 
-    /// <summary>Adds a cell: its categorical columns are constant, baseline comes from its pairs.</summary>
-    public void Add(long key, CellStats stats, int pairFamily, bool early, NprsRule rule)
+    /// <summary>Adds a cell: its categorical columns are constant, baseline comes from its pairs.
+    /// <paramref name="responders"/> tabulates the study's responder rule (see <see cref="NprsRule.Table"/>).</summary>
+    public void Add(long key, CellStats stats, int pairFamily, bool early, bool[] responders)
     {
-        var change = PairMoments.Of(stats, pairFamily, static (b, l) => b - l);
+        var change = PairMoments.Change(stats, pairFamily);
         if (change.N == 0) return;
-        var responder = PairMoments.Of(stats, pairFamily, (b, l) => rule.Improved(b, l) ? 1 : 0);
-        var columns = Design.Columns(key, early);
+        var responder = PairMoments.Indicator(stats, pairFamily, responders);
+        Span<int> columns = stackalloc int[6];
+        columns = columns[..Design.Columns(key, early, columns)];
         var w = Design.Width;
         var last = Design.Baseline;
         foreach (var i in columns)

@@ -21,7 +21,14 @@ public static class Statistics
     public const double Confidence = 0.95;
     public static readonly double Z = Normal.InvCDF(0, 1, 1 - (1 - Confidence) / 2);
 
-    public static double T(double df) => StudentT.InvCDF(0, 1, df, 1 - (1 - Confidence) / 2);
+    public static double T(double df) =>
+        // The quantile is found iteratively; whole degrees of freedom recur (every benchmark of a
+        // study shares the model's), so those are worked out once.
+        df == Math.Floor(df) && df < 1e7
+            ? Quantiles.GetOrAdd((long)df, d => StudentT.InvCDF(0, 1, d, 1 - (1 - Confidence) / 2))
+            : StudentT.InvCDF(0, 1, df, 1 - (1 - Confidence) / 2);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, double> Quantiles = new();
 
     public static MeanEstimate Mean(long n, double sum, double sumOfSquares, int k)
     {

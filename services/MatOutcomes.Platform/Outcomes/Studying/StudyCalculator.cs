@@ -128,13 +128,13 @@ public static class StudyCalculator
     public static Dictionary<int, ModelSums> ClinicModels(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
     {
         var clinics = new Dictionary<int, ModelSums>();
-        var rule = query.NprsRule;
+        var responders = query.NprsRule.Table();
         foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic).Cells)
         {
             if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
             var clinic = PackedKey.Clinic(cell.Key);
             if (!clinics.TryGetValue(clinic, out var sums)) clinics[clinic] = sums = new ModelSums();
-            sums.Add(cell.Key, cell.Stats, Slots.Latest, query.IsEarly(PackedKey.Duration(cell.Key)), rule);
+            sums.Add(cell.Key, cell.Stats, Slots.Latest, query.IsEarly(PackedKey.Duration(cell.Key)), responders);
         }
         return clinics;
     }
