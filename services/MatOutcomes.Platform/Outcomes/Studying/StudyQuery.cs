@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
-using MatOutcomes.Platform.Auth;
+using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Releasing;
@@ -58,9 +58,7 @@ public sealed record StudyQuery
         if (NprsMcidPercent is < 0 or > 100) errors.Add(new("nprsMcidPercent", "range", "must be between 0 and 100"));
         if (NdiMcid is < 1 or > 50) errors.Add(new("ndiMcid", "range", "must be between 1 and 50"));
         if (OdiMcid is < 1 or > 100) errors.Add(new("odiMcid", "range", "must be between 1 and 100"));
-        foreach (var (clinic, i) in (Clinics ?? []).Select((c, i) => (c, i)))
-            if (!ClinicIds.Pattern().IsMatch(clinic))
-                errors.Add(new($"clinics[{i}]", "clinic-id", "must be 3-40 lower-case letters, digits or '-'"));
+        errors.AddRange(Identifiers.ClinicIds("clinics", Clinics));
         return errors;
 
         void Month(string field, string? value, int[] allowed, string rule)
