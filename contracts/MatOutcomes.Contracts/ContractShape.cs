@@ -85,7 +85,8 @@ public static class ContractShape
                     errors.Add(new(path, "string", "must be a string"));
                 return;
             case var t when t == typeof(Guid):
-                if (value.ValueKind != JsonValueKind.String || !Guid.TryParseExact(value.GetString(), "D", out var g))
+                if (value.ValueKind != JsonValueKind.String || !Sync.Identifiers.IsGuidText(value.GetString()) ||
+                    !Guid.TryParseExact(value.GetString(), "D", out var g))
                     errors.Add(new(path, "guid", "must be a GUID in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
                 else if (g == Guid.Empty)
                     errors.Add(new(path, "non-empty", "must not be the empty GUID"));

@@ -18,6 +18,7 @@ namespace MatOutcomes.Benchmark;
 public sealed class DashboardProbe : IAsyncDisposable
 {
     public const string Clinic = "bench-probe";
+    private static readonly byte[] Secret = Simulator.Network.NetworkGenerator.SecretOf(Clinic);
     private readonly HubConnection _hub;
     private readonly HttpClient _clinic;
     private readonly Channel<(DashboardFigures Figures, long At)> _updates = Channel.CreateUnbounded<(DashboardFigures, long)>();
@@ -45,9 +46,9 @@ public sealed class DashboardProbe : IAsyncDisposable
     {
         var today = DateOnly.FromDateTime(DateTime.Now);
         var serial = ++_serial;
-        var opened = new EpisodeOpened($"BP-{serial:000000}", today, ComplaintRegion.LowBack, null, 20, OccupationGroup.DeskStressful,
+        var opened = new EpisodeOpened(Pseudonyms.ForPatient(Secret, $"{serial:000000}"), today, ComplaintRegion.LowBack, null, 20, OccupationGroup.DeskStressful,
             AgeBand.From40To49, Sex.Female, 7, null, 40);
-        var session = new SessionRecorded(today, "PR-01", SessionFormat.StandaloneMat, [Technique.MuscleLengthening], [ComplaintRegion.LowBack], 45, 7, 4);
+        var session = new SessionRecorded(today, Pseudonyms.ForPractitioner(Secret, "01"), SessionFormat.StandaloneMat, [Technique.MuscleLengthening], [ComplaintRegion.LowBack], 45, 7, 4);
         var batch = new PushBatch([new EpisodeUpload(Guid.NewGuid(), [EventEnvelope.For(Guid.NewGuid(), 1, opened), EventEnvelope.For(Guid.NewGuid(), 2, session)])]);
 
         using var response = await _clinic.PostAsJsonAsync($"api/clinics/{Clinic}/events", batch, ProtocolJson.Options, cancellation);

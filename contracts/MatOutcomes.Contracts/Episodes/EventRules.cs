@@ -1,10 +1,8 @@
-using System.Text.RegularExpressions;
-
 namespace MatOutcomes.Contracts.Episodes;
 
 /// <summary>Rules every event must meet on its own, whatever its episode holds: instrument
 /// ranges, plausible dates and the pseudonym format.</summary>
-public static partial class EventRules
+public static class EventRules
 {
     /// <summary>Dates are the clinic's local dates; a day of tolerance covers time zones and
     /// device clocks that run a little ahead.</summary>
@@ -12,19 +10,11 @@ public static partial class EventRules
 
     public static readonly DateOnly EarliestDate = new(2000, 1, 1);
 
-    // Letters, digits, '-' and '_', with at least one digit: codes such as "P-000231", never a
-    // name. An all-digit value of 7 or more digits is refused because it reads as a phone number.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{3,63}$")]
-    private static partial Regex PseudonymPattern();
-
-    [GeneratedRegex("^[0-9]{7,}$")]
-    private static partial Regex PhoneLike();
-
     public static IEnumerable<FieldError> Check(object @event, string path, DateOnly today) => @event switch
     {
         EpisodeOpened e => Opening(path, today, e.OpenedOn, e.PainOnsetDate, e.PainDurationWeeks,
                 e.BaselineNprs, e.BaselineNdi, e.BaselineOdi)
-            .Concat(Pseudonym($"{path}.patientPseudonym", e.PatientPseudonym)),
+            .Concat(Pseudonym($"{path}.patientPseudonym", e.PatientPseudonym, PseudonymKind.Patient)),
         EpisodeOpeningCorrected e => Opening(path, today, e.OpenedOn, e.PainOnsetDate, e.PainDurationWeeks,
             e.BaselineNprs, e.BaselineNdi, e.BaselineOdi),
         SessionRecorded e => Session(path, today, e),
@@ -76,7 +66,7 @@ public static partial class EventRules
     private static IEnumerable<FieldError> Session(string path, DateOnly today, SessionRecorded e)
     {
         foreach (var x in Date($"{path}.sessionDate", e.SessionDate, today)) yield return x;
-        foreach (var x in Pseudonym($"{path}.practitionerPseudonym", e.PractitionerPseudonym)) yield return x;
+        foreach (var x in Pseudonym($"{path}.practitionerPseudonym", e.PractitionerPseudonym, PseudonymKind.Practitioner)) yield return x;
         foreach (var x in Distinct($"{path}.techniques", e.Techniques, 1)) yield return x;
         foreach (var x in Distinct($"{path}.regionsTreated", e.RegionsTreated, 1)) yield return x;
         foreach (var x in Range($"{path}.minutes", e.Minutes, 5, 180)) yield return x;
@@ -84,13 +74,11 @@ public static partial class EventRules
         foreach (var x in Range($"{path}.nprsAfter", e.NprsAfter, 0, 10)) yield return x;
     }
 
-    private static IEnumerable<FieldError> Pseudonym(string path, string value)
+    // Only the keyed-hash token passes: a code a person could read or type (a name, a birth date,
+    // a record number) has no place in an append-only log.
+    private static IEnumerable<FieldError> Pseudonym(string path, string value, PseudonymKind kind)
     {
-        if (!PseudonymPattern().IsMatch(value) || !value.Any(char.IsAsciiDigit))
-            yield return new(path, "pseudonym",
-                "must be 4-64 letters, digits, '-' or '_' with at least one digit (an opaque code, never a name)");
-        else if (PhoneLike().IsMatch(value))
-            yield return new(path, "pseudonym", "must not look like a phone number");
+        if (Pseudonyms.Rule(path, value, kind) is { } error) yield return error;
     }
 
     private static IEnumerable<FieldError> Date(string path, DateOnly date, DateOnly today)

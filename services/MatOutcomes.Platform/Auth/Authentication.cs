@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using System.Text;
 using System.Text.RegularExpressions;
+using MatOutcomes.Contracts.Sync;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -24,10 +26,12 @@ public static class PlatformClaims
     public const string Clinic = "clinic";
 }
 
-public static partial class ClinicIds
+/// <summary>The clinic-id rule of the sync protocol (<see cref="Identifiers"/>), where the platform checks it.</summary>
+public static class ClinicIds
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,39}$")]
-    public static partial Regex Pattern();
+    public static Regex Pattern() => Identifiers.ClinicIdPattern();
+
+    public static bool IsValid([NotNullWhen(true)] string? clinicId) => Identifiers.IsClinicId(clinicId);
 }
 
 public sealed class TokenIssuer(IConfiguration configuration, TimeProvider clock)
@@ -41,6 +45,8 @@ public sealed class TokenIssuer(IConfiguration configuration, TimeProvider clock
     {
         var claims = new Dictionary<string, object> { [PlatformClaims.Role] = role };
         var clinicList = clinics.ToArray();
+        if (clinicList.FirstOrDefault(c => !ClinicIds.IsValid(c)) is { } bad)
+            throw new ArgumentException($"not a clinic id: '{Identifiers.Escaped(bad)}' ({Identifiers.ClinicIdRule})", nameof(clinics));
         if (clinicList.Length > 0) claims[PlatformClaims.Clinic] = clinicList;
         var now = clock.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -112,16 +118,22 @@ public static class AuthenticationExtensions
         endpoint.RequireAuthorization(ClinicWriter).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var clinicId = http.GetRouteValue("clinicId") as string ?? "";
-            if (!ClinicIds.Pattern().IsMatch(clinicId))
-                return Problems.Validation("The clinic id is not valid",
-                    [new("clinicId", "clinic-id", "must be 3-40 lower-case letters, digits or '-'")]);
+            var clinicId = http.GetRouteValue("clinicId") as string;
+            if (Identifiers.ClinicId("clinicId", clinicId) is { } error)
+                return Problems.Validation("The clinic id is not valid; nothing was read or stored", [error]);
             if (!http.User.CanTouch(clinicId))
                 return Problems.Result(StatusCodes.Status403Forbidden, "Not your clinic",
                     $"This token may not touch clinic '{clinicId}'.", "forbidden-clinic");
             return await next(context);
         });
 
-    public static bool CanTouch(this ClaimsPrincipal user, string clinicId) =>
-        user.IsInRole(Roles.Admin) || user.FindAll(PlatformClaims.Clinic).Any(c => c.Value == clinicId);
+    /// <summary>Only a valid clinic id can be touched, and a claim grants exactly its own id
+    /// (ordinal equality): neither side can be a near-duplicate such as <c>clinic-01\n</c>.</summary>
+    public static bool CanTouch(this ClaimsPrincipal user, string? clinicId) =>
+        ClinicIds.IsValid(clinicId) &&
+        (user.IsInRole(Roles.Admin) || user.Clinics().Contains(clinicId, StringComparer.Ordinal));
+
+    /// <summary>The clinics the token names, those that are valid clinic ids.</summary>
+    public static IEnumerable<string> Clinics(this ClaimsPrincipal user) =>
+        user.FindAll(PlatformClaims.Clinic).Select(c => c.Value).Where(ClinicIds.IsValid);
 }

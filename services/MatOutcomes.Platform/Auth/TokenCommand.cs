@@ -1,4 +1,5 @@
 using JasperFx.CommandLine;
+using MatOutcomes.Contracts.Sync;
 
 namespace MatOutcomes.Platform.Auth;
 
@@ -28,10 +29,10 @@ public class TokenCommand : JasperFxCommand<TokenInput>
             Console.Error.WriteLine($"--role must be one of: {string.Join(", ", Roles.All)}");
             return false;
         }
-        var bad = input.ClinicFlag.Where(c => !ClinicIds.Pattern().IsMatch(c)).ToList();
+        var bad = input.ClinicFlag.Where(c => !ClinicIds.IsValid(c)).ToList();
         if (bad.Count > 0)
         {
-            Console.Error.WriteLine($"not a clinic id: {string.Join(", ", bad)} (3-40 lower-case letters, digits or '-')");
+            Console.Error.WriteLine($"not a clinic id: {string.Join(", ", bad.Select(b => $"'{Identifiers.Escaped(b)}'"))} ({Identifiers.ClinicIdRule})");
             return false;
         }
 

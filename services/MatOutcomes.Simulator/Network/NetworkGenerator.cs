@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Contracts.Sync;
 
@@ -12,13 +14,19 @@ public static class NetworkGenerator
     public static SimulatedNetwork Generate(NetworkOptions options)
     {
         var random = new Random(options.Seed);
-        var clinics = Enumerable.Range(1, options.Clinics).Select(i => new
+        var clinics = Enumerable.Range(1, options.Clinics).Select(i =>
         {
-            Id = $"clinic-{i:00}",
-            Offline = i <= Math.Round(options.Clinics * options.OfflineShare),
-            Size = 0.5 + random.NextDouble(),
-            StandaloneShare = 0.3 + 0.5 * random.NextDouble(),
-            Practitioners = 2 + random.Next(5),
+            var id = $"clinic-{i:00}";
+            var secret = SecretOf(id);
+            return new
+            {
+                Id = id,
+                Offline = i <= Math.Round(options.Clinics * options.OfflineShare),
+                Size = 0.5 + random.NextDouble(),
+                StandaloneShare = 0.3 + 0.5 * random.NextDouble(),
+                Secret = secret,
+                Practitioners = Enumerable.Range(0, 2 + random.Next(5)).Select(p => Pseudonyms.ForPractitioner(secret, $"{p:00}")).ToArray(),
+            };
         }).ToList();
         var totalSize = clinics.Sum(c => c.Size);
 
@@ -30,7 +38,7 @@ public static class NetworkGenerator
             var pick = random.NextDouble() * totalSize;
             var clinic = clinics.First(c => (pick -= c.Size) <= 0 || c == clinics[^1]);
             var opened = firstDay.AddDays(random.Next(span));
-            var episode = new EpisodeGenerator(random, options, clinic.Id, clinic.StandaloneShare, clinic.Practitioners, n)
+            var episode = new EpisodeGenerator(random, options, clinic.Id, clinic.Secret, clinic.StandaloneShare, clinic.Practitioners, n)
                 .Generate(opened);
             episodes[clinic.Id].Add(episode);
         }
@@ -39,8 +47,12 @@ public static class NetworkGenerator
             clinics.Select(c => new SimulatedClinic(c.Id, c.Offline, c.StandaloneShare, episodes[c.Id])).ToList());
     }
 
-    private sealed class EpisodeGenerator(Random random, NetworkOptions options, string clinicId, double standaloneShare,
-        int practitioners, int serial)
+    /// <summary>A simulated clinic's pseudonym secret, derived from its id so that a seed always gives
+    /// the same network; a real clinic draws its secret once at random and keeps it to itself.</summary>
+    public static byte[] SecretOf(string clinicId) => SHA256.HashData(Encoding.UTF8.GetBytes($"matoutcomes simulator secret {clinicId}"));
+
+    private sealed class EpisodeGenerator(Random random, NetworkOptions options, string clinicId, byte[] secret, double standaloneShare,
+        string[] practitioners, int serial)
     {
         private readonly List<TimedEvent> _events = [];
         private readonly Guid _id = NewGuid(random);
@@ -64,7 +76,7 @@ public static class NetworkGenerator
             int? ndi = region is ComplaintRegion.Neck or ComplaintRegion.Mixed ? Ndi(baseline) : null;
             double? odi = region is ComplaintRegion.LowBack or ComplaintRegion.Mixed or ComplaintRegion.UpperBack ? Odi(baseline) : null;
             var byOnsetDate = random.NextDouble() < 0.5;
-            var pseudonym = $"{clinicId[^2..]}-{serial:000000}";
+            var pseudonym = Pseudonyms.ForPatient(secret, $"{serial:000000}");
             var opening = new EpisodeOpened(pseudonym, opened, region,
                 byOnsetDate ? opened.AddDays(-weeks * 7 - random.Next(0, 7)) : null, byOnsetDate ? null : weeks,
                 occupation, age, sex, baseline, ndi, odi);
@@ -131,7 +143,7 @@ public static class NetworkGenerator
         {
             var standalone = random.NextDouble() < standaloneShare;
             var techniques = Techniques.Where((_, i) => i == 0 || random.NextDouble() < 0.45).ToList();
-            return new SessionRecorded(day, $"PR-{clinicId[^2..]}{random.Next(practitioners):00}",
+            return new SessionRecorded(day, practitioners[random.Next(practitioners.Length)],
                 standalone ? SessionFormat.StandaloneMat : SessionFormat.WithinMassage, techniques,
                 region == ComplaintRegion.Mixed ? [ComplaintRegion.Neck, ComplaintRegion.LowBack] : [region],
                 standalone ? 45 : 20, before, after);

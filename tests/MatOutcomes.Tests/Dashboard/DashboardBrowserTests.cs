@@ -35,7 +35,7 @@ public class DashboardBrowserTests(BrowserFixture fixture, ITestOutputHelper out
         Assert.DoesNotContain("token=", page.Url);
         var before = int.Parse((await sessionsToday.TextContentAsync())!);
 
-        await fixture.Platform.PushAsync(Clinic, Episodes.Opened(fixture.Today, 0, pseudonym: "P-BROWSER1", sessions: [(0, 7, 4)]));
+        await fixture.Platform.PushAsync(Clinic, Episodes.Opened(fixture.Today, 0, patient: "P-BROWSER1", sessions: [(0, 7, 4)]));
         var acknowledged = Stopwatch.StartNew();
         await Expect(sessionsToday).ToHaveTextAsync($"{before + 1}", new() { Timeout = (float)ShownWithin.TotalMilliseconds });
         output.WriteLine($"acknowledged to shown in the browser: {acknowledged.ElapsedMilliseconds} ms");

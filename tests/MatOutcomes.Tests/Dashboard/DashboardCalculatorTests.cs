@@ -19,7 +19,7 @@ public class DashboardCalculatorTests
         AgeBand age = AgeBand.From40To49) =>
         Enumerable.Range(0, count).Select(_ => (clinic, new EpisodeScript().Add(
             Sample.Opened(7, weeks, on: Day) with { AgeBand = age },
-            new SessionRecorded(Day.AddDays(7), "PR-01", SessionFormat.StandaloneMat, [Technique.MuscleLengthening],
+            new SessionRecorded(Day.AddDays(7), Sample.PractitionerPseudonym, SessionFormat.StandaloneMat, [Technique.MuscleLengthening],
                 [ComplaintRegion.LowBack], 45, latest, latest - 1))));
 
     private static List<OutcomeCell> Cells(params IEnumerable<(string Clinic, EpisodeScript Episode)>[] groups)
@@ -77,7 +77,7 @@ public class DashboardCalculatorTests
             return (clinic, new EpisodeScript().Add(
                 Sample.Opened(baseline, i % 2 == 0 ? 20 : 4, (i / 4) % 2 == 0 ? ComplaintRegion.Neck : ComplaintRegion.LowBack, on: Day)
                     with { AgeBand = (i / 2) % 2 == 0 ? AgeBand.From18To29 : AgeBand.From50To59 },
-                new SessionRecorded(Day.AddDays(7), "PR-01", SessionFormat.StandaloneMat, [Technique.MuscleLengthening],
+                new SessionRecorded(Day.AddDays(7), Sample.PractitionerPseudonym, SessionFormat.StandaloneMat, [Technique.MuscleLengthening],
                     [ComplaintRegion.LowBack], 45, latest, Math.Max(0, latest - 1))));
         });
 

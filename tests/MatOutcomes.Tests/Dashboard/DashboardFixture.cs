@@ -29,14 +29,14 @@ public class DashboardFixture : IAsyncLifetime
 public static class Episodes
 {
     public static SessionRecorded Session(DateOnly on, int before = 6, int after = 4) =>
-        new(on, "PR-01", SessionFormat.StandaloneMat, [Technique.MuscleLengthening, Technique.FascialRelease],
+        new(on, Sample.PractitionerPseudonym, SessionFormat.StandaloneMat, [Technique.MuscleLengthening, Technique.FascialRelease],
             [ComplaintRegion.LowBack], 45, before, after);
 
     /// <summary>An episode opened <paramref name="daysAgo"/> days before today with sessions on the given days ago.</summary>
-    public static EpisodeScript Opened(DateOnly today, int daysAgo = 0, int weeks = 20, int baseline = 7, string pseudonym = "P-0001",
+    public static EpisodeScript Opened(DateOnly today, int daysAgo = 0, int weeks = 20, int baseline = 7, string patient = "0001",
         params (int DaysAgo, int Before, int After)[] sessions)
     {
-        var script = new EpisodeScript().Add(Sample.Opened(baseline, weeks, pseudonym: pseudonym, on: today.AddDays(-daysAgo)));
+        var script = new EpisodeScript().Add(Sample.Opened(baseline, weeks, patient: patient, on: today.AddDays(-daysAgo)));
         foreach (var s in sessions) script.Add(Session(today.AddDays(-s.DaysAgo), s.Before, s.After));
         return script;
     }

@@ -31,7 +31,7 @@ public class DashboardHubTests(DashboardFixture fixture) : IClassFixture<Dashboa
             initial = await dashboard.NextAsync(f => f.Activity.SessionsToday == 1, Liveness);
         Assert.Equal(1, initial.Activity.SessionsToday);
 
-        await fixture.Platform.PushAsync(clinic, Episodes.Opened(today, 0, pseudonym: "P-0002", sessions: [(0, 8, 5)]));
+        await fixture.Platform.PushAsync(clinic, Episodes.Opened(today, 0, patient: "P-0002", sessions: [(0, 8, 5)]));
 
         var updated = await dashboard.NextAsync(f => f.Activity.SessionsToday == 2, Liveness);
         Assert.Equal(clinic, updated.Clinic);
@@ -117,7 +117,7 @@ public class DashboardHubTests(DashboardFixture fixture) : IClassFixture<Dashboa
         await using var dashboard = await DashboardConnection.OpenAsync(fixture.Platform.Address, fixture.Platform.Token(Roles.Manager, clinic));
         await dashboard.WatchAsync(clinic);
         var bursts = Enumerable.Range(0, 4).Select(b => Enumerable.Range(0, 50)
-            .Select(i => Episodes.Opened(fixture.Today, 0, pseudonym: $"P-{b}{i:000}",
+            .Select(i => Episodes.Opened(fixture.Today, 0, patient: $"P-{b}{i:000}",
                 sessions: [(0, 7, 5), (0, 6, 4), (0, 6, 3), (0, 5, 3), (0, 5, 2)]))
             .ToArray()).ToList();
 
@@ -139,9 +139,9 @@ public class DashboardHubTests(DashboardFixture fixture) : IClassFixture<Dashboa
     {
         var clinic = PlatformFixture.NewClinic();
         // 12 chronic and 3 early episodes in care, two sessions each: 15 patients in all.
-        var chronic = Enumerable.Range(0, 12).Select(i => Episodes.Opened(fixture.Today, 7, weeks: 20, baseline: 7, pseudonym: $"P-C{i:00}",
+        var chronic = Enumerable.Range(0, 12).Select(i => Episodes.Opened(fixture.Today, 7, weeks: 20, baseline: 7, patient: $"P-C{i:00}",
             sessions: [(7, 7, 4), (0, 5, 3)]));
-        var early = Enumerable.Range(0, 3).Select(i => Episodes.Opened(fixture.Today, 7, weeks: 3, baseline: 6, pseudonym: $"P-E{i:00}",
+        var early = Enumerable.Range(0, 3).Select(i => Episodes.Opened(fixture.Today, 7, weeks: 3, baseline: 6, patient: $"P-E{i:00}",
             sessions: [(7, 6, 3), (0, 3, 2)]));
         await fixture.Platform.PushAsync(clinic, [.. chronic, .. early]);
         await using var dashboard = await DashboardConnection.OpenAsync(fixture.Platform.Address, fixture.Platform.Token(Roles.Manager, clinic));

@@ -68,7 +68,7 @@ public class DashboardLatencyTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(TimeSpan.FromSeconds(3)); // let the simulator's load build up
             for (var i = 1; i <= probes; i++)
             {
-                await _platform.PushAsync(probe, Episodes.Opened(today, 0, pseudonym: $"P-PROBE{i:0000}", sessions: [(0, 6, 4)]));
+                await _platform.PushAsync(probe, Episodes.Opened(today, 0, patient: $"P-PROBE{i:0000}", sessions: [(0, 6, 4)]));
                 var acknowledged = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 await page.WaitForFunctionAsync("n => window.__shown[String(n)] !== undefined", i, new() { Timeout = 30_000 });
                 latencies.Add(await page.EvaluateAsync<double>("n => window.__shown[String(n)]", i) - acknowledged);

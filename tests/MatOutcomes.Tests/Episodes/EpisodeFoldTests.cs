@@ -70,7 +70,7 @@ public class EpisodeFoldTests
                 AgeBand.From40To49, Sex.Female, 6, 22, null));
 
         Assert.Equal((Cohort.Acute, 6, ComplaintRegion.Neck), (episode.Cohort, episode.Intake.BaselineNprs, episode.Intake.Region));
-        Assert.Equal("P-0001", episode.PatientPseudonym);
+        Assert.Equal(Sample.Patient("0001"), episode.PatientPseudonym);
     }
 
     [Fact]

@@ -5,15 +5,23 @@ using MatOutcomes.Contracts;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Simulator.Network;
-using MatOutcomes.Tests.Gateway;
 using MatOutcomes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MatOutcomes.Tests.Outcomes;
 
+/// <summary>Runs only with MATOUTCOMES_FIGURES=1: a measurement for the README, not a check.</summary>
+public sealed class FiguresFactAttribute : FactAttribute
+{
+    public FiguresFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("MATOUTCOMES_FIGURES") != "1")
+            Skip = "A measurement: set MATOUTCOMES_FIGURES=1 to run it.";
+    }
+}
+
 /// <summary>The two inferences and the two estimators side by side on the simulator's networks (the
-/// test network and the demo's), pushed over HTTP and served from real PostgreSQL: a measurement
-/// for the README, run with MATOUTCOMES_BENCHMARK=1; asserts nothing.</summary>
+/// test network and the demo's), pushed over HTTP and served from real PostgreSQL; asserts nothing.</summary>
 public class NetworkFiguresReport(ITestOutputHelper output)
 {
     /// <summary>The test network (null options) or another.</summary>
@@ -24,7 +32,7 @@ public class NetworkFiguresReport(ITestOutputHelper output)
         public NetworkOptions Used => Options;
     }
 
-    [BenchmarkFact]
+    [FiguresFact]
     public async Task Classical_beside_cluster_robust_and_iptw_beside_regression_on_the_simulators_networks()
     {
         var report = new StringBuilder();

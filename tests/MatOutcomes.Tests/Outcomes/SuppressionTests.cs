@@ -91,17 +91,31 @@ public class SuppressionTests
     [Fact]
     public void A_covariate_level_with_fewer_than_k_episodes_in_a_cohort_gets_no_balance_figures()
     {
-        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Male, 3, 30), ("clinic-01", Sex.Female, 20, 30),
-            ("clinic-01", Sex.Male, 20, 30), ("clinic-01", Sex.Other, 20, 2));
+        // 120 low-back episodes, early and chronic, and 3 chronic ones with mixed-region pain.
+        var contributions = Enumerable.Range(0, 123).Select(i =>
+        {
+            var region = i < 120 ? ComplaintRegion.LowBack : ComplaintRegion.Mixed;
+            var key = new CellKey("clinic-01", "2026Q1", FormatClass.StandaloneMat, true, PainDurations.Of(i % 2 == 0 && i < 120 ? 3 : 20), region,
+                OccupationGroup.DeskStressful, AgeBand.From40To49, i % 3 == 0 ? Sex.Male : Sex.Female);
+            var baseline = 5 + i % 4;
+            var latest = Math.Max(0, baseline - i % 5);
+            return new Contribution(key, baseline, latest, latest, null, null, 1.5, null, null, 5, Cubes.NeverReached(baseline), false, false);
+        });
 
-        var balance = StudyCalculator.Compare(cells, new StudyQuery(), K).PropensityWeighted.Balance;
+        var weighted = StudyCalculator.Compare(Cubes.Of(contributions), new StudyQuery(), K).PropensityWeighted;
+        var balance = weighted.Balance;
 
-        var other = Assert.Single(balance, r => r.Covariate == "sex" && r.Level == "other");
-        Assert.True(other.Suppressed);
-        Assert.Null(other.SmdBefore);
-        Assert.Null(other.SmdAfter);
+        var mixed = Assert.Single(balance, r => r.Covariate == "region" && r.Level == "mixed");
+        Assert.True(mixed.Suppressed);
+        Assert.Null(mixed.SmdBefore);
+        Assert.Null(mixed.SmdAfter);
         Assert.Contains(balance, r => r is { Covariate: "sex", Level: "male", Suppressed: false, SmdBefore: not null });
-        Assert.DoesNotContain(balance, r => r.Covariate == "sex" && r.Level == "not-stated");
+        // The first region present (low back) is the reference once neck is absent and mixed is all chronic.
+        Assert.True(weighted.Converged);
+        Assert.Equal(3, weighted.Parameters);
+        // Levels no episode has get no row; pooled sexes get none of their own.
+        Assert.DoesNotContain(balance, r => r.Covariate == "region" && r.Level == "neck");
+        Assert.DoesNotContain(balance, r => r.Covariate == "sex" && r.Level is "other" or "not-stated");
     }
 
     [Fact]
@@ -124,13 +138,28 @@ public class SuppressionTests
     }
 
     [Fact]
-    public void Restricting_sex_is_refused_while_a_rare_sex_value_would_be_left_over()
+    public void A_rare_sex_value_is_pooled_with_male_so_a_study_of_women_is_answered_and_a_study_of_men_says_what_it_covers()
     {
         var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Male, 3, 30), ("clinic-01", Sex.Female, 20, 30),
             ("clinic-01", Sex.Male, 20, 30), ("clinic-01", Sex.Other, 20, 2));
 
+        var women = StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Female] }, K);
+        Assert.False(women.Suppressed);
+        Assert.Equal(30, women.Chronic.Episodes);
+        // "Everyone but women" is men with the two of other sex: 32, never the two alone.
+        var men = StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Male] }, K);
+        Assert.Equal(32, men.Chronic.Episodes);
+        Assert.Equal(32, StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Other] }, K).Chronic.Episodes);
+        Assert.Equal([Sex.Male, Sex.Other, Sex.NotStated], new StudyQuery { Sexes = [Sex.Other] }.Effective.Sexes!);
+    }
+
+    [Fact]
+    public void Restricting_a_dimension_is_refused_while_a_rare_value_would_be_left_over()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 20, 3));
+
         Assert.False(StudyCalculator.Compare(cells, new StudyQuery(), K).Suppressed);
-        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Female, Sex.Male] }, K).Suppressed);
+        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { Clinics = ["clinic-01"] }, K).Suppressed);
     }
 
     [Fact]

@@ -21,14 +21,14 @@ public sealed class TargetFixture : IAsyncLifetime
     public string Database { get; private set; } = "";
     public string Clinic { get; } = PlatformFixture.NewClinic();
     public string OtherClinic { get; } = PlatformFixture.NewClinic();
-    public EpisodeScript Episode { get; } = new EpisodeScript().Add(Sample.Opened(pseudonym: "P-7731"), Sample.Session(1));
+    public EpisodeScript Episode { get; } = new EpisodeScript().Add(Sample.Opened(patient: "P-7731"), Sample.Session(1));
 
     public async Task InitializeAsync()
     {
         Database = await TestCluster.NewDatabaseAsync(nameof(TargetFixture));
         Platform = await KestrelPlatform.StartAsync(Database);
         await Platform.PushAsync(Clinic, Episode);
-        await Platform.PushAsync(OtherClinic, new EpisodeScript().Add(Sample.Opened(pseudonym: "P-9911")));
+        await Platform.PushAsync(OtherClinic, new EpisodeScript().Add(Sample.Opened(patient: "P-9911")));
     }
 
     public async Task DisposeAsync() => await Platform.DisposeAsync();
@@ -107,6 +107,24 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         Assert.Equal([target.Clinic], await hub.InvokeAsync<string[]>("Clinics"));
     }
 
+    /// <summary>An admin may watch any clinic, so only the clinic-id rule stands between it and a
+    /// group named for a near-duplicate id.</summary>
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData(" ")]
+    [InlineData("\u200B")]
+    public async Task A_hub_watch_of_a_near_duplicate_clinic_id_is_refused_even_for_an_admin(string suffix)
+    {
+        await using var hub = DashboardConnection.Build(target.Platform.Address, target.Token(Roles.Admin));
+        await hub.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<object>("Watch", target.Clinic + suffix));
+
+        Assert.Contains("clinic id is not valid", refused.Message);
+        Assert.Equal(HubConnectionState.Connected, hub.State);
+    }
+
     private static Dictionary<string, Attack> Corpus()
     {
         var cases = new Dictionary<string, Attack>();
@@ -116,8 +134,8 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         string OneEvent(string @event) => $$"""{"episodes":[{"episodeId":"{{Guid.NewGuid()}}","events":[{{@event}}]}]}""";
         string Opening(string dataMembers) =>
             OneEvent("{\"eventId\":\"" + Guid.NewGuid() + "\",\"position\":1,\"type\":\"episode-opened.v1\",\"data\":{" + dataMembers + "}}");
-        const string goodOpening = "\"patientPseudonym\":\"P-0001\",\"openedOn\":\"2026-10-01\",\"region\":\"low-back\",\"painDurationWeeks\":20," +
-                                   "\"occupation\":\"desk-stressful\",\"ageBand\":\"40-49\",\"sex\":\"female\",\"baselineNprs\":7,\"baselineOdi\":40";
+        var goodOpening = $"\"patientPseudonym\":\"{Sample.Patient("0001")}\",\"openedOn\":\"2026-10-01\",\"region\":\"low-back\",\"painDurationWeeks\":20," +
+                          "\"occupation\":\"desk-stressful\",\"ageBand\":\"40-49\",\"sex\":\"female\",\"baselineNprs\":7,\"baselineOdi\":40";
         string With(string member, string value) => Opening(goodOpening.Replace($"\"{member}\":", $"\"{member}-was\":") + $",\"{member}\":{value}");
 
         void Push(string name, Func<TargetFixture, string> body, string contentType = "application/json", Func<TargetFixture, string>? token = null,
@@ -171,11 +189,19 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         Push("date in the future", _ => With("openedOn", "\"2099-01-01\""));
         Push("date before 2000", _ => With("openedOn", "\"1899-01-01\""));
         Push("date with a time", _ => With("openedOn", "\"2026-10-01T00:00:00Z\""));
-        Push("pseudonym without a digit", _ => With("patientPseudonym", "\"JaneDoe\""));
+        Push("pseudonym a name", _ => With("patientPseudonym", "\"JaneDoe\""));
         Push("pseudonym like a phone number", _ => With("patientPseudonym", "\"07700900123\""));
         Push("pseudonym too long", _ => With("patientPseudonym", $"\"P{new string('1', 200)}\""));
         Push("pseudonym with markup", _ => With("patientPseudonym", "\"<script>alert(1)</script>\""));
         Push("pseudonym with SQL", _ => With("patientPseudonym", "\"P1'; drop table mt_events; --\""));
+        Push("pseudonym a name and a birth date", _ => With("patientPseudonym", "\"Maria-Garcia-19850312\""));
+        Push("pseudonym with a trailing newline", _ => With("patientPseudonym", "\"P-000231\\n\""));
+        Push("a token with a trailing newline", _ => With("patientPseudonym", $"\"{Sample.Patient("0001")}\\n\""));
+        Push("practitioner pseudonym with a trailing newline", _ => OneEvent(
+            $"{{\"eventId\":\"{Guid.NewGuid()}\",\"position\":1,\"type\":\"episode-opened.v1\",\"data\":{{{goodOpening}}}}}," +
+            $"{{\"eventId\":\"{Guid.NewGuid()}\",\"position\":2,\"type\":\"session-recorded.v1\",\"data\":{{\"sessionDate\":\"2026-10-02\"," +
+            "\"practitionerPseudonym\":\"PR-07\\n\",\"format\":\"standalone-mat\",\"techniques\":[\"muscle-lengthening\"]," +
+            "\"regionsTreated\":[\"low-back\"],\"minutes\":45,\"nprsBefore\":7,\"nprsAfter\":4}}"));
         Push("region unknown", _ => With("region", "\"knee\""));
         Push("region a number", _ => With("region", "3"));
         Push("duplicate member", _ => Opening(goodOpening + ",\"baselineNprs\":3"));
@@ -215,6 +241,10 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         Push("route clinic id with path tricks", Valid, clinic: _ => "..%2F..%2Fadmin");
         Push("route clinic id upper case", Valid, clinic: _ => "CLINIC-01", token: t => t.Token(Roles.Admin));
         Push("route clinic id too long", Valid, clinic: _ => new string('a', 300), token: t => t.Token(Roles.Admin));
+        Push("route clinic id with an encoded newline", Valid, clinic: _ => "clinic-01%0A", token: t => t.Token(Roles.Admin));
+        Push("route clinic id with an encoded CR LF", Valid, clinic: t => t.Clinic + "%0D%0A");
+        Push("route clinic id with a zero-width space", Valid, clinic: t => t.Clinic + "%E2%80%8B", token: t => t.Token(Roles.Admin));
+        Push("route clinic id with a full-width digit", Valid, clinic: _ => "clinic-0%EF%BC%91", token: t => t.Token(Roles.Admin));
         Push("another clinic's route", Valid, clinic: t => t.OtherClinic);
         Push("no token", Valid, token: _ => "");
         Push("a garbage token", Valid, token: _ => "not.a.jwt");
@@ -237,6 +267,9 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         Get("pull another clinic", t => $"api/clinics/{t.OtherClinic}/events");
         Get("pull as a researcher", t => $"api/clinics/{t.Clinic}/events", t => t.Token(Roles.Researcher));
         Get("pull without a token", t => $"api/clinics/{t.Clinic}/events", _ => "");
+        Get("pull with a cursor and a newline", t => $"api/clinics/{t.Clinic}/events?after=0%0A");
+        Get("pull under a clinic id with a newline", t => $"api/clinics/{t.Clinic}%0A/events", t => t.Token(Roles.Admin));
+        Get("episode id with a newline", t => $"api/clinics/{t.Clinic}/episodes/{t.Episode.Id}%0A");
         Get("episode id not a guid", t => $"api/clinics/{t.Clinic}/episodes/not-a-guid/events");
         Get("unknown episode's events", t => $"api/clinics/{t.Clinic}/episodes/{Guid.NewGuid()}/events");
         Get("unknown episode", t => $"api/clinics/{t.Clinic}/episodes/{Guid.NewGuid()}");
@@ -312,6 +345,9 @@ public class HostileInputTests(TargetFixture target) : IClassFixture<TargetFixtu
         ["watch: no clinic"] = (_, hub) => hub.InvokeAsync<object>("Watch", (string?)null),
         ["watch: path tricks"] = (_, hub) => hub.InvokeAsync<object>("Watch", "../../etc/passwd"),
         ["watch: another clinic"] = (t, hub) => hub.InvokeAsync<object>("Watch", t.OtherClinic),
+        ["watch: its clinic with a trailing newline"] = (t, hub) => hub.InvokeAsync<object>("Watch", t.Clinic + "\n"),
+        ["watch: its clinic with a zero-width space"] = (t, hub) => hub.InvokeAsync<object>("Watch", t.Clinic + "\u200B"),
+        ["watch: its clinic in full-width letters"] = (t, hub) => hub.InvokeAsync<object>("Watch", string.Concat(t.Clinic.Select(c => (char)(c + 0xFEE0)))),
         ["watch: a 10,000-character id"] = (_, hub) => hub.InvokeAsync<object>("Watch", new string('a', 10_000)),
         ["watch: a number"] = (_, hub) => hub.InvokeAsync<object>("Watch", 42),
         ["watch: two arguments"] = (t, hub) => hub.InvokeAsync<object>("Watch", t.Clinic, t.OtherClinic),

@@ -132,7 +132,7 @@ public class IsolationMatrixTests(TargetFixture target) : IClassFixture<TargetFi
     private static string WithoutTraceId(string body) => System.Text.RegularExpressions.Regex.Replace(body, "\"traceId\":\"[^\"]*\"", "");
 
     private IEnumerable<string> Secrets() =>
-        [target.Episode.Id.ToString(), "P-7731", .. target.Episode.Events.Select(e => e.EventId.ToString())];
+        [target.Episode.Id.ToString(), Sample.Patient("P-7731"), .. target.Episode.Events.Select(e => e.EventId.ToString())];
 
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 

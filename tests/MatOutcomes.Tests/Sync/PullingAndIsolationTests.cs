@@ -82,8 +82,8 @@ public class PullingAndIsolationTests(PlatformFixture platform) : IClassFixture<
     public async Task A_clinic_sees_only_its_own_events_even_under_the_same_episode_id()
     {
         var (a, b) = (PlatformFixture.NewClinic(), PlatformFixture.NewClinic());
-        var inA = new EpisodeScript().Add(Sample.Opened(pseudonym: "A-0001"));
-        var inB = new EpisodeScript(inA.Id).Add(Sample.Opened(pseudonym: "B-0001"), Sample.Session());
+        var inA = new EpisodeScript().Add(Sample.Opened(patient: "A-0001"));
+        var inB = new EpisodeScript(inA.Id).Add(Sample.Opened(patient: "B-0001"), Sample.Session());
         await Push(a, inA);
         await Push(b, inB);
 

@@ -23,13 +23,12 @@ public sealed class DashboardHub(DashboardReader reader, DashboardWatchers watch
     public const string Viewer = "dashboard-viewer";
 
     /// <summary>The clinics the token names; an admin token names none and may watch any.</summary>
-    public IReadOnlyList<string> Clinics() =>
-        [.. Context.User!.FindAll(PlatformClaims.Clinic).Select(c => c.Value).Distinct().Order()];
+    public IReadOnlyList<string> Clinics() => [.. Context.User!.Clinics().Distinct().Order(StringComparer.Ordinal)];
 
     public async Task<DashboardFigures> Watch(string clinicId)
     {
-        if (clinicId is null || !ClinicIds.Pattern().IsMatch(clinicId))
-            throw new HubException("The clinic id is not valid: 3-40 lower-case letters, digits or '-'.");
+        if (!ClinicIds.IsValid(clinicId))
+            throw new HubException($"The clinic id is not valid: it {Contracts.Sync.Identifiers.ClinicIdRule}.");
         var user = Context.User!;
         if (!user.CanTouch(clinicId))
         {

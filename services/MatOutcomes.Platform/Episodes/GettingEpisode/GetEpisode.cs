@@ -1,4 +1,6 @@
 using Marten;
+using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Auth;
 
 namespace MatOutcomes.Platform.Episodes.GettingEpisode;
@@ -9,13 +11,16 @@ namespace MatOutcomes.Platform.Episodes.GettingEpisode;
 public static class GetEpisode
 {
     public static void MapGetEpisode(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/clinics/{clinicId}/episodes/{episodeId:guid}", Handle).RequireClinicAccess().Produces<Episode>();
+        app.MapGet("/api/clinics/{clinicId}/episodes/{episodeId}", Handle).RequireClinicAccess().Produces<Episode>();
 
-    private static async Task<IResult> Handle(string clinicId, Guid episodeId, IDocumentStore store, CancellationToken cancellation)
+    private static async Task<IResult> Handle(string clinicId, string episodeId, IDocumentStore store, CancellationToken cancellation)
     {
+        var errors = new List<FieldError>();
+        if (Identifiers.EpisodeId("episodeId", episodeId, errors) is not { } id)
+            return Problems.Validation("The episode id is not valid", errors);
         await using var session = store.QuerySession(clinicId);
-        return await session.LoadAsync<Episode>(episodeId, cancellation) is { } episode
+        return await session.LoadAsync<Episode>(id, cancellation) is { } episode
             ? TypedResults.Ok(episode)
-            : Problems.Result(StatusCodes.Status404NotFound, "No such episode", $"Clinic '{clinicId}' holds no episode {episodeId}.", "not-found");
+            : Problems.Result(StatusCodes.Status404NotFound, "No such episode", $"Clinic '{clinicId}' holds no episode {id}.", "not-found");
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using GraphQL;
 using GraphQL.Types;
 using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Gateway.Reading;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Projecting;
@@ -71,13 +72,15 @@ public static class BrowseEpisodes
             throw new GatewayError("INVALID_ARGUMENT", $"first must be between 1 and {options.MaxPageSize}.", "first", "range");
         var after = context.GetArgument<string?>("after") is { } cursor ? Cursors.Decode(cursor) : null;
         var filter = context.GetArgument<EpisodeRowFilter?>("filter") ?? new EpisodeRowFilter();
+        if (Identifiers.ClinicIds("clinics", filter.Clinics).ToList() is { Count: > 0 } invalid)
+            throw GatewayError.Invalid("filter", invalid);
 
         var readModel = context.ReadModel();
         var snapshot = await context.SnapshotAsync(null);
         var release = snapshot.Rows;
         var cells = release.ByCell.Where(c => filter.Matches(c.Value)).Select(c => c.Key).ToList();
 
-        var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), context.CancellationToken);
+        var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), snapshot.Sequence, context.CancellationToken);
         var edges = rows.Take(first)
             .Where(r => release.ByCell.ContainsKey(r.Contribution.Key.Id))
             .Select(r => new EpisodeRowEdge(Cursors.Encode(r.OrderKey), new EpisodeRow(release.ByCell[r.Contribution.Key.Id], r.Contribution)))
@@ -94,8 +97,12 @@ public static class Cursors
 
     public static string Encode(string orderKey) => Convert.ToBase64String(Encoding.ASCII.GetBytes(Prefix + orderKey)).TrimEnd('=');
 
+    // Exactly the 48 characters Encode writes: base64 decoding alone skips white space, so
+    // "cursor\n" would pass as the same cursor.
     public static string Decode(string cursor)
     {
+        if (cursor.Length != 48 || !cursor.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/'))
+            throw Invalid();
         try
         {
             var padded = cursor.PadRight(cursor.Length + (4 - cursor.Length % 4) % 4, '=');
@@ -106,8 +113,10 @@ public static class Cursors
         catch (FormatException)
         {
         }
-        throw new GatewayError("INVALID_CURSOR", "after must be an endCursor from an earlier page.", "after", "cursor");
+        throw Invalid();
     }
+
+    private static GatewayError Invalid() => new("INVALID_CURSOR", "after must be an endCursor from an earlier page.", "after", "cursor");
 }
 
 public sealed class EpisodeRowFilterInputGraphType : InputObjectGraphType<EpisodeRowFilter>

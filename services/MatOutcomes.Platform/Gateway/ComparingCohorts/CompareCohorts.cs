@@ -126,8 +126,7 @@ public sealed class CohortOutcomesGraphType : ObjectGraphType<CohortOutcomes>
         Field<NonNullGraphType<SurvivalEstimateGraphType>>("sessionsToMcid").Description("Kaplan–Meier time (sessions received) to the first NPRS that meets the filter's NPRS MCID: 0 when the " +
             "first pre-session score already meets it; censored at the sessions received when the episode ends without it.").Resolve(c => c.Source.SessionsToMcid);
         Field<NonNullGraphType<TimePointOutcomesGraphType>>("atDischarge").Description("NPRS at discharge: baseline − the last in-care NPRS " +
-            "(pre-session score or NPRS outcome measure, never a follow-up). Own n: episodes with any in-care NPRS (for episodes still in " +
-            "care, the last so far).").Resolve(c => c.Source.AtDischarge);
+            "(pre-session score or NPRS outcome measure, never a follow-up). Own n: episodes with any in-care NPRS.").Resolve(c => c.Source.AtDischarge);
         Field<NonNullGraphType<TimePointOutcomesGraphType>>("atFollowUp").Description("NPRS at follow-up: baseline − the last follow-up NPRS " +
             "after discharge, with when follow-ups were taken. Own n: episodes with a follow-up.").Resolve(c => c.Source.AtFollowUp);
     }

@@ -17,7 +17,8 @@ public sealed class PropensityWeightingGraphType : ObjectGraphType<WeightedCompa
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression (either cohort under k, or the study is withheld).");
         Field<IntGraphType>("n").Description("Episodes weighted (those with a durable change); null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
         Field(x => x.Converged).Description("False when the propensity model's fit did not converge (then no estimate is given).");
-        Field(x => x.Parameters).Description("Propensity-model parameters fitted (a level entirely in one cohort has no finite coefficient and is left out).");
+        Field<IntGraphType>("parameters").Description("Propensity-model parameters fitted (a level entirely in one cohort has no finite coefficient " +
+            "and is left out); null when withheld.").Resolve(c => c.Source.Parameters);
         Field<NonNullGraphType<WeightedDifferenceGraphType>>("durableChange").Description("Weighted difference in mean durable NPRS change.").Resolve(c => c.Source.DurableChange);
         Field<NonNullGraphType<WeightedDifferenceGraphType>>("responders").Description("Weighted difference in the share of NPRS responders at the filter's MCID.").Resolve(c => c.Source.Responders);
         Field<NonNullGraphType<WeightSummaryGraphType>>("early").Description("The early cohort's stabilised weights.").Resolve(c => c.Source.Early);
@@ -59,7 +60,7 @@ public sealed class BalanceRowGraphType : ObjectGraphType<BalanceRow>
                       "unweighted pooled SD √((s²_early + s²_chronic)/2) with divisor n, so that a change is a change of means. |SMD| < 0.1 " +
                       "is the usual mark of balance. Only SMDs are shown, never a level's count or share.";
         Field(x => x.Covariate).Description("`region`, `ageBand`, `sex`, `occupation` or `baselineNprs`.");
-        Field(x => x.Level, nullable: true).Description("The level's wire name (e.g. `low-back`); null for baseline NPRS. Sex `other` stands for `other` and `not-stated` together, pooled as the disclosure rules pool them.");
+        Field(x => x.Level, nullable: true).Description("The level's wire name (e.g. `low-back`); null for baseline NPRS. Sex levels are pooled as the disclosure rules pool them (`other` and `not-stated` count under `male`).");
         Field(x => x.SmdBefore, nullable: true).Description("SMD before weighting; null when suppressed or the SD is 0.");
         Field(x => x.SmdAfter, nullable: true).Description("SMD after weighting; null when suppressed or the SD is 0.");
         Field(x => x.Suppressed).Description("True when the level holds 1 to k − 1 episodes in either cohort.");

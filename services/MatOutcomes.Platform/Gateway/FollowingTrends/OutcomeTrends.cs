@@ -28,14 +28,18 @@ public static class Trends
     public const string UnsafeTrend =
         "Every quarter, crossed with the restricted dimensions and pain-duration bands, holds fewer than k patients somewhere; showing any would let a thin one be recovered by subtraction.";
 
-    public static OutcomeTrends Compute(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k)
+    public static OutcomeTrends Compute(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k, bool latest)
     {
         query = query.Effective;
+        // First as any study of these dimensions: withheld whole unless the release publishes them.
+        if (!disclosure.Allows(query.Restricted, Measure.Episodes) || !disclosure.Allows(query.Restricted, Measure.Latest))
+            return new OutcomeTrends(snapshot.Sequence, latest, k, true,
+                disclosure.Reason(query.Restricted, Measure.Episodes) ?? disclosure.Reason(query.Restricted, Measure.Latest), query, [], [], []);
         // Points split by quarter: the quarter is restricted too. In space, thin quarters are withheld
         // together (below); in time, the release decided whether these atoms moved in steps of k.
         var byQuarter = query.Restricted | Dimension.Quarter;
         if (!disclosure.AllowsInTime(byQuarter, Measure.Episodes) || !disclosure.AllowsInTime(byQuarter, Measure.Latest))
-            return new OutcomeTrends(snapshot.Sequence, snapshot.Live, k, true,
+            return new OutcomeTrends(snapshot.Sequence, latest, k, true,
                 disclosure.Published ? Disclosure.InTime : Disclosure.NotYet, query, [], [], []);
         var withheld = WithheldQuarters(snapshot, query, k);
         var filter = new CellFilter(query, snapshot);
@@ -75,8 +79,8 @@ public static class Trends
 
         // A trend withheld whole says nothing of which quarters hold episodes.
         return allWithheld
-            ? new OutcomeTrends(snapshot.Sequence, snapshot.Live, k, true, UnsafeTrend, query, [], [], [])
-            : new OutcomeTrends(snapshot.Sequence, snapshot.Live, k, false, null, query, quarters, quarters.Where(withheld.Contains).ToList(), series);
+            ? new OutcomeTrends(snapshot.Sequence, latest, k, true, UnsafeTrend, query, [], [], [])
+            : new OutcomeTrends(snapshot.Sequence, latest, k, false, null, query, quarters, quarters.Where(withheld.Contains).ToList(), series);
     }
 
     /// <summary>The quarters to withhold: the thin ones, plus as many of the smallest others as it
@@ -120,7 +124,7 @@ public static class Trends
             {
                 var filter = StudyFilters.Validated(context.GetArgument<StudyQuery?>("filter"));
                 var snapshot = await context.SnapshotAsync(context.GetArgument<long?>("asOf"));
-                var trends = Compute(snapshot.Cube, snapshot.Disclosure, filter, snapshot.K);
+                var trends = Compute(snapshot.Cube, snapshot.Disclosure, filter, snapshot.K, snapshot.Live);
                 context.Gateway().Returned(trends.Series.Sum(s => s.Points.Count));
                 return trends;
             });

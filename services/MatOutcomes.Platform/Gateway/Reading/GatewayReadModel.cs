@@ -63,9 +63,10 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, I
     public CohortComparison Compare(NetworkSnapshot snapshot, StudyQuery query) => snapshot.Compare(query);
 
     /// <summary>A page of released episode rows: at most <paramref name="take"/> contributions in the
-    /// given cells whose order key follows <paramref name="after"/>, read through the cell index.</summary>
+    /// given cells whose order key follows <paramref name="after"/>, read through the cell index. Only
+    /// episodes unchanged since the release are served, so a row is exactly what the release held.</summary>
     public async Task<IReadOnlyList<OrderedContribution>> RowsAsync(IReadOnlyCollection<string> cellIds, string? after, int take,
-        RowOrder order, CancellationToken cancellation)
+        RowOrder order, long release, CancellationToken cancellation)
     {
         if (cellIds.Count == 0 || take <= 0) return [];
         await using var session = store.QuerySession();
@@ -73,11 +74,11 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, I
             $"""
              select jsonb_build_object('orderKey', md5(? || id), 'contribution', data -> 'contribution')
              from {store.Options.FindOrResolveDocumentType(typeof(EpisodeSummary)).TableName.QualifiedName}
-             where cell_id = any(?) and md5(? || id) > ?
+             where cell_id = any(?) and (data ->> 'lastSequence')::bigint <= ? and md5(? || id) > ?
              order by md5(? || id)
              limit ?
              """,
-            cancellation, order.Salt, cellIds.ToArray(), order.Salt, after ?? "", order.Salt, take);
+            cancellation, order.Salt, cellIds.ToArray(), release, order.Salt, after ?? "", order.Salt, take);
         return rows.ToList();
     }
 }

@@ -44,7 +44,8 @@ public sealed record SaveStudy(string Name, string Title, string? Description, S
 
 public static partial class SavedStudies
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,63}$")]
+    // \z, not $: "$" also matches before a final newline, which would store "name\n" beside "name".
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{2,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
     /// <summary>Decides a save: the next version, or the latest unchanged when the definition is

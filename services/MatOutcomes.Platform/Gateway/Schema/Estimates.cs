@@ -79,7 +79,7 @@ public abstract class EstimateWithInferenceGraphType : ObjectGraphType<AdjustedE
         Field(x => x.Lower, nullable: true).Description("Lower bound of the headline 95% confidence interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the headline 95% confidence interval.");
         Field<IntGraphType>("n").Description("Episodes in the estimate; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
-        Field(x => x.Parameters).Description(parameters);
+        Field<IntGraphType>("parameters").Description(parameters + " Null when withheld.").Resolve(c => c.Source.Parameters);
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the model cannot be fitted.");
         Field<InferenceMethodGraphType>("inference").Description("Which interval the headline standardError, lower and upper are; null when suppressed.")
             .Resolve(c => c.Source.Inference);

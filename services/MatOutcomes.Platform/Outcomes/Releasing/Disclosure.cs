@@ -79,7 +79,7 @@ public sealed class Atoms
 }
 
 /// <summary>What one release may publish, decided once when it is cut, for every combination of
-/// restricted dimensions a study can make (2^8 grids) and every measure:
+/// restricted dimensions a study can make (2^7 grids) and every measure:
 /// <list type="bullet">
 /// <item>in space, every atom of the grid (pooled values × pain-duration bands, network-wide, whatever
 /// values a study selects) holds no contributor to the measure or at least k, so two studies of one
@@ -94,11 +94,10 @@ public sealed class Disclosure
     /// <summary>The dimensions a study may restrict, in grid-index bit order.</summary>
     public static readonly Dimension[] Restrictable =
     [
-        Dimension.Clinic, Dimension.Quarter, Dimension.Format, Dimension.Completed,
-        Dimension.Region, Dimension.Occupation, Dimension.AgeBand, Dimension.Sex,
+        Dimension.Clinic, Dimension.Quarter, Dimension.Format, Dimension.Region, Dimension.Occupation, Dimension.AgeBand, Dimension.Sex,
     ];
 
-    public const int Grids = 1 << 8;
+    public const int Grids = 1 << 7;
 
     public static int GridOf(Dimension restricted)
     {

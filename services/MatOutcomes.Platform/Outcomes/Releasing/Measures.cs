@@ -87,17 +87,22 @@ public static class Measures
     }
 }
 
-/// <summary>Rare categories pooled before any small-cell rule is applied: a study selecting one of a
-/// pool selects the whole pool (and says so), and the rule's atoms count the pool, not its rare
-/// members. Sex "other" and "not stated" are each about 1% of episodes: apart they would withhold
-/// every study that splits by sex; together they are a category like the others. Fixed, not
-/// data-driven, so a pool never changes between releases (a changing pool would itself be a
-/// difference between two answers).</summary>
+/// <summary>Rare categories recoded before any small-cell rule is applied: a study selecting one of a
+/// pool selects the whole pool (and its answer says so), and the rule's atoms count the pool, not
+/// its rare members. Sex "other" and "not stated" are each about 1% of episodes: on their own (or
+/// together) they would withhold every study that splits by sex, so they are pooled with "male",
+/// the next group, as statistical offices recode rare categories. Fixed, not data-driven, so a pool
+/// never changes between releases (a changing pool would itself be a difference between two answers).</summary>
 public static class Pooling
 {
-    private const Sex PoolOfSex = Sex.Other;
+    private const Sex PoolOfSex = Sex.Male;
 
     public static Sex GroupOf(Sex sex) => sex is Sex.Other or Sex.NotStated ? PoolOfSex : sex;
+
+    /// <summary>The release publishes discharged episodes of closed quarters only: interim outcomes of
+    /// patients in care, and the quarter still filling, would split every study into a large part and
+    /// a few (and their outcomes are not yet outcomes).</summary>
+    public static bool Published(long key, int openQuarter) => PackedKey.Completed(key) && PackedKey.Quarter(key) < openQuarter;
 
     /// <summary>The sexes a selection covers once pools are taken whole.</summary>
     public static IReadOnlyList<Sex> Expand(IReadOnlyList<Sex> sexes) =>
@@ -105,5 +110,5 @@ public static class Pooling
 
     /// <summary>A packed key with each pooled level replaced by its pool.</summary>
     public static long Normalize(long key) =>
-        PackedKey.Sex(key) == Sex.NotStated ? (key & ~3L) | (long)PoolOfSex : key;
+        PackedKey.Sex(key) is Sex.Other or Sex.NotStated ? (key & ~3L) | (long)PoolOfSex : key;
 }

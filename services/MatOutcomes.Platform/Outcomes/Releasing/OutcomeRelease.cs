@@ -11,6 +11,8 @@ public sealed class OutcomeRelease
     public int Id { get; set; }
     public long Sequence { get; set; }
     public DateTimeOffset CutAt { get; set; }
+    /// <summary>The quarter (index) open when the release was cut: it publishes episodes that started before it.</summary>
+    public int OpenQuarter { get; set; }
     public Disclosure Disclosure { get; set; } = new();
     public NetworkFigures Network { get; set; } = NetworkFigures.None;
 }

@@ -55,7 +55,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
         await using var session = store.QuerySession();
         var release = await session.Query<OutcomeRelease>().Where(r => r.Sequence == sequence).OrderBy(r => r.Id).FirstOrDefaultAsync(cancellation);
         return release is null ? null : new ReleaseSnapshot(release.Id, release.Sequence, release.CutAt,
-            await replay.AsOfAsync(release.Sequence, cancellation), release.Disclosure, release.Network);
+            PublishedPart(await replay.AsOfAsync(release.Sequence, cancellation), release.OpenQuarter), release.Disclosure, release.Network);
     }
 
     public async Task<IReadOnlyList<OutcomeRelease>> ListAsync(CancellationToken cancellation)
@@ -77,15 +77,21 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
             await using (var query = store.QuerySession())
                 highest = (await query.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {EventStoreExtensions.Schema}.mt_events", cancellation)).Single();
             await cube.WaitForAsync(highest, cancellation);
-            var snapshot = await cube.CurrentAsync(cancellation);
+            var live = await cube.CurrentAsync(cancellation);
             var previous = _latest;
-            if (previous is not null && previous.Sequence == snapshot.Sequence) return previous;
+            if (previous is not null && previous.Sequence == live.Sequence) return previous;
+            var cutAt = clock.GetUtcNow();
+            var openQuarter = Quarters.Index(Quarters.Of(DateOnly.FromDateTime(cutAt.UtcDateTime)));
+            var snapshot = PublishedPart(live, openQuarter);
 
             var number = (previous?.Number ?? 0) + 1;
             var k = privacy.Value.K;
             var disclosure = await Disclosure.DecideAsync(number, snapshot, previous?.Disclosure, AtNumberAsync, k);
             var network = NetworkFigures.Decide(number, snapshot, previous?.Network, k);
-            var release = new OutcomeRelease { Id = number, Sequence = snapshot.Sequence, CutAt = clock.GetUtcNow(), Disclosure = disclosure, Network = network };
+            var release = new OutcomeRelease
+            {
+                Id = number, Sequence = snapshot.Sequence, CutAt = cutAt, OpenQuarter = openQuarter, Disclosure = disclosure, Network = network,
+            };
 
             await using (var session = store.LightweightSession())
             {
@@ -104,7 +110,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
                 await session.SaveChangesAsync(cancellation);
             }
             log.LogInformation("Cut release {Number} at sequence {Sequence}", number, snapshot.Sequence);
-            var published = new ReleaseSnapshot(number, snapshot.Sequence, release.CutAt, Frozen(snapshot), disclosure, network);
+            var published = new ReleaseSnapshot(number, snapshot.Sequence, release.CutAt, snapshot, disclosure, network);
             Publish(published);
             return published;
 
@@ -113,7 +119,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
                 if (previous?.Number == at) return previous.Cube;
                 await using var session = store.QuerySession();
                 var earlier = await session.LoadAsync<OutcomeRelease>(at, cancellation) ?? throw new InvalidOperationException($"release {at} is missing");
-                return await replay.AsOfAsync(earlier.Sequence, cancellation);
+                return PublishedPart(await replay.AsOfAsync(earlier.Sequence, cancellation), earlier.OpenQuarter);
             }
         }
         finally
@@ -122,10 +128,33 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
         }
     }
 
-    /// <summary>A live snapshot re-stamped as not live: its cells are immutable, so it can serve as
-    /// the release without a copy.</summary>
-    private static CubeSnapshot Frozen(CubeSnapshot live) =>
-        new(live.Sequence, live: false, live.Clinics, live.Tables, live.ClinicOutcomes, live.Tallies);
+    private async Task<List<T>> RawAsync<T>(string clause, object? parameter, CancellationToken cancellation)
+    {
+        var table = store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+        var serializer = store.Options.Serializer();
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var command = new Npgsql.NpgsqlCommand($"select data from {table} {clause}", connection);
+        if (parameter is not null) command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = parameter });
+        var documents = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) documents.Add(serializer.FromJson<T>(reader, 0));
+        return documents;
+    }
+
+    /// <summary>What a release publishes of a snapshot: its discharged episodes of closed quarters
+    /// (see <see cref="Pooling.Published"/>), rebuilt as a cube of their own so every table, total
+    /// and per-clinic sum covers exactly them. O(cells), once per release.</summary>
+    private CubeSnapshot PublishedPart(CubeSnapshot snapshot, int openQuarter)
+    {
+        var writer = new CubeWriter(clinics);
+        foreach (var cell in snapshot.Fine.Cells)
+            if (!cell.Stats.IsEmpty && Pooling.Published(cell.Key, openQuarter))
+                writer.Set(CubeKeys.Unpack(cell.Key, snapshot.Clinics), cell.Stats);
+        foreach (var tally in snapshot.Tallies.Values) writer.SetTally(tally);
+        writer.Sequence = snapshot.Sequence;
+        return writer.Publish(live: false);
+    }
 
     private void Publish(ReleaseSnapshot release)
     {
@@ -162,13 +191,14 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
         return _latest is not { } latest || (latest.Sequence != live.Sequence && clock.GetUtcNow() - latest.CutAt >= options.Value.Interval);
     }
 
-    /// <summary>Loads the latest stored release when another node cut a newer one.</summary>
+    /// <summary>Loads the latest stored release when another node cut a newer one (at start, too: read
+    /// as raw JSON, so the first answer after a restart waits for no generated code).</summary>
     private async Task RefreshAsync(CancellationToken cancellation)
     {
-        await using var session = store.QuerySession();
-        var newest = await session.Query<OutcomeRelease>().OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellation);
+        var newest = (await RawAsync<OutcomeRelease>("order by id desc limit 1", null, cancellation)).FirstOrDefault();
         if (newest is null || newest.Id == _latest?.Number) return;
-        var cells = await session.Query<ReleasedCell>().Where(c => c.Release == newest.Id).ToListAsync(cancellation);
+        // The stored cells are the release's already (published episodes only).
+        var cells = await RawAsync<ReleasedCell>("where release = $1", newest.Id, cancellation);
         var writer = new CubeWriter(clinics);
         foreach (var cell in cells) writer.Set(cell.Key, cell.Stats);
         writer.Sequence = newest.Sequence;

@@ -8,9 +8,10 @@ namespace MatOutcomes.Platform.Outcomes.Studying;
 /// by clinic (CR2, t on G − 1 df) when the study spans two clinics or more, since patients of one clinic
 /// share its practitioners and case mix; classical when it spans one clinic. Both are reported.</summary>
 public sealed record AdjustedEstimate(double? Estimate, double? StandardError, double? Lower, double? Upper, long? N,
-    int Parameters, bool Suppressed, InferenceKind? Inference, Inference Classical, Inference ClusterRobust)
+    int? Parameters, bool Suppressed, InferenceKind? Inference, Inference Classical, Inference ClusterRobust)
 {
-    public static readonly AdjustedEstimate Withheld = new(null, null, null, null, null, 0, true, null, Studying.Inference.Withheld, Studying.Inference.Withheld);
+    /// <summary>Withheld: nothing derived from the data, not even the number of parameters.</summary>
+    public static readonly AdjustedEstimate Withheld = new(null, null, null, null, null, null, true, null, Studying.Inference.Withheld, Studying.Inference.Withheld);
 }
 
 public sealed record ClinicBenchmark(string Clinic, long? N, double? Observed, double? Expected, double? ObservedMinusExpected,
@@ -89,7 +90,7 @@ public sealed class AdjustedModel
     public AdjustedEstimate EarlyEffect(int k, bool suppressed, IEnumerable<ModelSums> clusters)
     {
         var at = Array.IndexOf(_columns, Design.Early);
-        if (suppressed || N < k || !Fitted || at < 0) return AdjustedEstimate.Withheld with { Parameters = Parameters };
+        if (suppressed || N < k || !Fitted || at < 0) return AdjustedEstimate.Withheld;
         var estimate = _beta![at];
         var classical = Studying.Inference.Interval(estimate, Math.Sqrt(ResidualVariance * _inverse![at, at]), N - Parameters, null);
         var (covariance, g) = ClusterRobust.Covariance(_inverse, _beta, _columns,

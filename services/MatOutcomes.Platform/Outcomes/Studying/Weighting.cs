@@ -20,11 +20,11 @@ public sealed record WeightSummary(double? MeanWeight, double? EffectiveEpisodes
 /// <summary>Early minus chronic by inverse probability of treatment weighting: what the difference
 /// would be if early and chronic episodes had the case mix of the whole study (the average
 /// "treatment" effect of being early, over the study's scored episodes).</summary>
-public sealed record WeightedComparison(bool Suppressed, long? N, bool Converged, int Parameters,
+public sealed record WeightedComparison(bool Suppressed, long? N, bool Converged, int? Parameters,
     AdjustedEstimate DurableChange, AdjustedEstimate Responders, WeightSummary Early, WeightSummary Chronic,
     IReadOnlyList<BalanceRow> Balance)
 {
-    public static readonly WeightedComparison Withheld = new(true, null, false, 0, AdjustedEstimate.Withheld, AdjustedEstimate.Withheld,
+    public static readonly WeightedComparison Withheld = new(true, null, false, null, AdjustedEstimate.Withheld, AdjustedEstimate.Withheld,
         new WeightSummary(null, null), new WeightSummary(null, null), []);
 }
 
@@ -38,8 +38,8 @@ public sealed record WeightedComparison(bool Suppressed, long? N, bool Converged
 /// means. Its variance is the M-estimation sandwich of the stacked score equations (propensity
 /// model and both weighted means), so the estimated propensity score is accounted for; the
 /// cluster-robust version sums the estimating functions per clinic (× G/(G − 1), t on G − 1 df).
-/// A dummy whose level is all early or all chronic is left out of the propensity model (its
-/// coefficient has no finite estimate); the balance table then shows that level unbalanced.</summary>
+/// A level that is all early or all chronic gets no dummy in the propensity model (its coefficient
+/// would have no finite estimate); the balance table then shows that level unbalanced.</summary>
 public static class Weighting
 {
     private const int MaxIterations = 100;
@@ -186,34 +186,48 @@ public static class Weighting
         return clinics;
     }
 
-    /// <summary>The design columns of the propensity model (every risk-adjustment column but early):
-    /// those with data, whose level is not entirely in one cohort, and independent of the others.</summary>
-    private static int[] Columns(IReadOnlyList<Group> groups)
+    /// <summary>A column of the propensity model: the intercept, one level of a covariate, or baseline NPRS.</summary>
+    private readonly record struct Column(Func<long, int>? Covariate, int Level, bool Baseline)
     {
-        var w = Design.Width;
-        var all = Enumerable.Range(0, w).ToArray();
-        var gram = new double[w * w];
-        var early = new double[w];
-        var chronic = new double[w];
-        foreach (var g in groups)
-        {
-            var x = RowOf(g, all);
-            for (var i = 0; i < w; i++)
-            {
-                early[i] += g.Early.N * x[i];
-                chronic[i] += g.Chronic.N * x[i];
-            }
-            AddOuter(gram, x, x, g.Early.N + g.Chronic.N);
-        }
-        var candidates = all.Where(c => c != Design.Early && (c == 0 || c == Design.Baseline || (early[c] > 0 && chronic[c] > 0)));
-        return AdjustedModel.IndependentColumns(Matrix<double>.Build.Dense(w, w, (i, j) => gram[i * w + j]), candidates);
+        public double Of(Group g) => Baseline ? g.Baseline : Covariate is null ? 1 : Covariate(g.Pattern) == Level ? 1 : 0;
     }
 
-    private static double[] RowOf(Group g, int[] columns)
+    private static readonly Func<long, int>[] Covariates =
+    [
+        key => (int)PackedKey.Region(key), key => (int)PackedKey.AgeBand(key), key => (int)PackedKey.Sex(key), key => (int)PackedKey.Occupation(key),
+    ];
+
+    /// <summary>The propensity model's columns: the intercept; per covariate, a dummy for each level
+    /// that holds both early and chronic episodes but the first such level (the reference); baseline
+    /// NPRS. A level entirely in one cohort would have no finite coefficient: it gets no dummy, so it
+    /// counts with the reference (even when it is the covariate's first level). Then only columns
+    /// independent of the ones before them (a filter to one level leaves none for that covariate).</summary>
+    private static Column[] Columns(IReadOnlyList<Group> groups)
     {
-        var ones = Design.Columns(g.Pattern, false);
-        return [.. columns.Select(c => c == Design.Baseline ? g.Baseline : ones.Contains(c) ? 1.0 : 0)];
+        var candidates = new List<Column> { new(null, 0, false) };
+        foreach (var covariate in Covariates)
+        {
+            var both = groups.GroupBy(g => covariate(g.Pattern))
+                .Where(level => level.Sum(g => g.Early.N) > 0 && level.Sum(g => g.Chronic.N) > 0)
+                .Select(level => level.Key).Order().ToList();
+            candidates.AddRange(both.Skip(1).Select(level => new Column(covariate, level, false)));
+        }
+        candidates.Add(new Column(null, 0, true));
+
+        var w = candidates.Count;
+        var gram = Matrix<double>.Build.Dense(w, w);
+        foreach (var g in groups)
+        {
+            var x = candidates.Select(c => c.Of(g)).ToArray();
+            var n = g.Early.N + g.Chronic.N;
+            for (var a = 0; a < w; a++)
+                for (var b = 0; b < w; b++)
+                    gram[a, b] += n * x[a] * x[b];
+        }
+        return [.. AdjustedModel.IndependentColumns(gram, Enumerable.Range(0, w)).Select(c => candidates[c])];
     }
+
+    private static double[] RowOf(Group g, Column[] columns) => [.. columns.Select(c => c.Of(g))];
 
     /// <summary>Logistic regression by iteratively reweighted least squares (Newton's method for the
     /// canonical link) on grouped binomial data; null if it does not converge.</summary>
@@ -344,7 +358,7 @@ public static class Weighting
         }
         Levels("region", Enum.GetValues<ComplaintRegion>(), PackedKey.Region);
         Levels("ageBand", Enum.GetValues<AgeBand>(), PackedKey.AgeBand);
-        // Rare sexes as the disclosure rules pool them: one row ("other") for "other" and "not stated".
+        // Rare sexes as the disclosure rules pool them, so that no row stands for a rare category alone.
         Levels("sex", Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct(), key => Pooling.GroupOf(PackedKey.Sex(key)));
         Levels("occupation", Enum.GetValues<OccupationGroup>(), PackedKey.Occupation);
         rows.AddRange(Row(groups, k, "baselineNprs", null, g => g.Baseline, binary: false));

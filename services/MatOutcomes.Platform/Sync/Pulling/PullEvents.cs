@@ -14,36 +14,41 @@ public static class PullEvents
     public static void MapPullEvents(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/clinics/{clinicId}/events", PullClinic).RequireClinicAccess().Produces<PullPage>();
-        app.MapGet("/api/clinics/{clinicId}/episodes/{episodeId:guid}/events", PullEpisode).RequireClinicAccess()
+        app.MapGet("/api/clinics/{clinicId}/episodes/{episodeId}/events", PullEpisode).RequireClinicAccess()
             .Produces<IReadOnlyList<StoredEvent>>();
     }
 
+    // Query values arrive as text and are held to the protocol's spelling: long binding would read
+    // "5\n" or " 5" as 5.
     private static async Task<IResult> PullClinic(string clinicId, IDocumentStore store, CancellationToken cancellation,
-        long after = 0, int limit = 500)
+        string? after = null, string? limit = null)
     {
         var errors = new List<FieldError>();
-        if (after < 0) errors.Add(new("after", "range", "must be 0 or a cursor returned by an earlier pull"));
-        if (limit is < 1 or > SyncLimits.MaxPullPage) errors.Add(new("limit", "range", $"must be between 1 and {SyncLimits.MaxPullPage}"));
+        var cursor = Identifiers.Cursor("after", after, errors);
+        var size = Identifiers.Count("limit", limit, 500, 1, SyncLimits.MaxPullPage, errors);
         if (errors.Count > 0) return Problems.Validation("The pull request is not valid", errors);
 
         await using var session = store.QuerySession(clinicId);
         var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence > after)
+            .Where(e => e.Sequence > cursor)
             .OrderBy(e => e.Sequence)
-            .Take(limit + 1)
+            .Take(size + 1)
             .ToListAsync(cancellation);
 
-        var page = events.Take(limit).Select(StoredEvents.ToContract).ToList();
-        return TypedResults.Ok(new PullPage(page, page.Count > 0 ? page[^1].Sequence : after, events.Count > limit));
+        var page = events.Take(size).Select(StoredEvents.ToContract).ToList();
+        return TypedResults.Ok(new PullPage(page, page.Count > 0 ? page[^1].Sequence : cursor, events.Count > size));
     }
 
-    private static async Task<IResult> PullEpisode(string clinicId, Guid episodeId, IDocumentStore store,
+    private static async Task<IResult> PullEpisode(string clinicId, string episodeId, IDocumentStore store,
         CancellationToken cancellation)
     {
+        var errors = new List<FieldError>();
+        if (Identifiers.EpisodeId("episodeId", episodeId, errors) is not { } id)
+            return Problems.Validation("The episode id is not valid", errors);
         await using var session = store.QuerySession(clinicId);
-        var events = await session.Events.FetchStreamAsync(episodeId, token: cancellation);
+        var events = await session.Events.FetchStreamAsync(id, token: cancellation);
         return events.Count == 0
-            ? Problems.Result(StatusCodes.Status404NotFound, "No such episode", $"Clinic '{clinicId}' holds no episode {episodeId}.", "not-found")
+            ? Problems.Result(StatusCodes.Status404NotFound, "No such episode", $"Clinic '{clinicId}' holds no episode {id}.", "not-found")
             : TypedResults.Ok(events.Select(StoredEvents.ToContract).ToList());
     }
 }
