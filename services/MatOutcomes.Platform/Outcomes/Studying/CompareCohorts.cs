@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Gateway.Limits;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ public static class CompareCohorts
             .Produces<CohortComparison>();
 
     private static async Task<IResult> Handle(HttpRequest request, StudyReader reader, IOptions<PrivacyOptions> privacy,
-        ReplayBudget replays, CancellationToken cancellation, long? asOf = null)
+        ReplayBudget replays, CancellationToken cancellation, string? asOf = null)
     {
         StudyQuery query;
         try
@@ -33,15 +34,17 @@ public static class CompareCohorts
             return Problems.Validation("The study query is not valid", [new FieldError(e.Path?.TrimStart('$', '.') ?? "", "json", e.Message)]);
         }
 
+        // asOf arrives as text held to digits only: long binding read "5\n" as 5, which the replay
+        // budget (parsing strictly) did not charge.
         var errors = query.Validate().ToList();
-        if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
+        var at = Identifiers.Sequence("asOf", asOf, errors);
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
         var live = await reader.CurrentAsync(cancellation);
-        if (asOf > live.Sequence)
+        if (at > live.Sequence)
             return Problems.Validation("The study query is not valid",
                 [new FieldError("asOf", "range", $"must be an event sequence from 0 to {live.Sequence} (the read models' current sequence)")]);
-        var snapshot = asOf is { } at ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation) : live;
+        var snapshot = at is { } sequence ? await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation) : live;
         return TypedResults.Ok(StudyCalculator.Remembered(snapshot, query, privacy.Value.K));
     }
 }
