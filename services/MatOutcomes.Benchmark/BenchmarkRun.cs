@@ -19,6 +19,7 @@ public sealed record StageResult(
     long Cells,
     double LoadEventsPerSecond,
     double CatchUpSeconds,
+    double ReleaseCutSeconds,
     IReadOnlyDictionary<string, Percentiles> Queries,
     double DistinctWithheldShare,
     Percentiles DashboardIdle,
@@ -101,6 +102,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         });
         var loadRate = loaded / loadTime.TotalSeconds;
         var catchUp = await Step("Waiting for the outcome projection to catch up", () => CatchUpAsync(cancellation));
+        var cut = await Step("Cutting a release (researchers read releases)", () => CutAsync(cancellation));
 
         using var researcher = _platform.Client(_researcher);
         var quarters = await QuartersAsync(researcher, cancellation);
@@ -207,7 +209,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             return (events / rebuildSeconds, rows / copySeconds);
         });
 
-        return new StageResult(name, events, episodes, cells, loadRate, catchUp.TotalSeconds, queries,
+        return new StageResult(name, events, episodes, cells, loadRate, catchUp.TotalSeconds, cut.TotalSeconds, queries,
             distinctCount == 0 ? 0 : (double)withheld / distinctCount, idle, busy, syncRate, bareRate, rss, peak,
             restartSeconds, firstQuery, rebuildRate, copyRate);
     }
@@ -216,6 +218,15 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
     {
         Clinics = options.Clinics, Episodes = Math.Max(episodes, 1), Seed = _seed++, Months = 24, Today = _today,
     });
+
+    private async Task<TimeSpan> CutAsync(CancellationToken cancellation)
+    {
+        using var admin = _platform.Client(_admin);
+        var clock = Stopwatch.StartNew();
+        var response = await admin.PostAsync("api/releases", null, cancellation);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"cutting a release: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}");
+        return clock.Elapsed;
+    }
 
     private async Task<TimeSpan> CatchUpAsync(CancellationToken cancellation)
     {

@@ -107,7 +107,6 @@ public static class Filters
                     break;
             }
         filter["chronicFromWeeks"] = Thresholds[random.Next(Thresholds.Length)];
-        filter["includeActive"] = random.Next(2) == 0;
         // The MCID makes each filter a distinct question even when the dimensions repeat.
         filter["nprsMcidPoints"] = 1 + i % 5;
         filter["nprsMcidPercent"] = i / 5 % 100;
@@ -122,7 +121,7 @@ public static class Filters
         {
             filter = new Dictionary<string, object>
             {
-                ["includeActive"] = i % 2 == 0, ["chronicFromWeeks"] = Thresholds[i / 2 % 4],
+                ["chronicFromWeeks"] = Thresholds[i / 2 % 4], ["odiMcid"] = 1 + i % 2 * 10,
                 ["nprsMcidPoints"] = 1 + i / 8 % 5, ["nprsMcidPercent"] = i / 40 % 100, ["ndiMcid"] = 1 + i % 20,
             },
         },

@@ -29,6 +29,7 @@ public static class Report
             table.AddRow("rebuild-outcomes (CLI)", $"{stage.RebuildEventsPerSecond:N0} events/s", $"raw COPY read of mt_events {stage.CopyReadRowsPerSecond:N0} rows/s",
                 $"{stage.RebuildEventsPerSecond / stage.CopyReadRowsPerSecond:F2}");
             table.AddRow("loader (Marten append, projection running)", $"{stage.LoadEventsPerSecond:N0} events/s", $"projection caught up {stage.CatchUpSeconds:F1} s after", "");
+            table.AddRow("cutting a release (decide every grid, store its cells)", $"{stage.ReleaseCutSeconds:F1} s", "", "");
             table.AddRow("platform RSS", $"{stage.RssMb:F0} MB", $"peak {stage.PeakRssMb:F0} MB", "");
             AnsiConsole.Write(table);
         }

@@ -13,10 +13,11 @@ var months = new Option<int>("--months") { Description = "History to simulate, e
 var adminToken = new Option<string>("--watch-lag-token") { Description = "An admin or researcher JWT: sample the outcome projection's lag during the run, then print the early-versus-chronic study" };
 var bulk = new Option<bool>("--bulk") { Description = "Push each clinic's whole history at once in full batches, clinics in parallel: the ingest ceiling, not a clinic's day" };
 var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same network", DefaultValueFactory = _ => 42 };
+var state = new Option<string>("--state") { Description = "A file recording how far the run got: a run stopped for any reason, started again with the same options, resumes from there" };
 
 var root = new RootCommand("Simulates a network of MAT clinics syncing episodes of care to MatOutcomes over HTTP.")
 {
-    url, token, clinics, episodes, offline, months, seed, adminToken, bulk,
+    url, token, clinics, episodes, offline, months, seed, adminToken, bulk, state,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -38,9 +39,17 @@ root.SetAction(async (parse, cancellation) =>
 
     using var http = new HttpClient { BaseAddress = new Uri(parse.GetValue(url)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", jwt);
-    var runner = new SyncRunner(_ => http, parse.GetValue(bulk)
+    var stateFile = parse.GetValue(state);
+    var daysDone = stateFile is not null && File.Exists(stateFile) && int.TryParse(File.ReadAllText(stateFile).Trim(), out var done) ? done : 0;
+    if (daysDone > 0) AnsiConsole.MarkupLine($"Resuming after {daysDone} push days already acknowledged ({Markup.Escape(stateFile!)}).");
+    var runOptions = (parse.GetValue(bulk)
         ? new SyncRunOptions { OnlineWindowDays = 100_000, OfflineWindowDays = 100_000, LostAckRate = 0 }
-        : null);
+        : new SyncRunOptions()) with
+    {
+        DaysDone = daysDone,
+        DayDone = stateFile is null ? null : days => File.WriteAllText(stateFile, days.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    };
+    var runner = new SyncRunner(_ => http, runOptions);
 
     using var watcherClient = new HttpClient { BaseAddress = http.BaseAddress };
     LagWatcher? watcher = null;

@@ -2,6 +2,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 
 namespace MatOutcomes.Platform.Outcomes;
@@ -16,6 +17,9 @@ public static class OutcomesModule
         builder.Services.AddSingleton<OutcomeCube>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutcomeCube>());
         builder.Services.AddSingleton<CubeReplay>();
+        builder.Services.Configure<ReleaseOptions>(builder.Configuration.GetSection("Privacy:Release"));
+        builder.Services.AddSingleton<Releases>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Releases>());
         builder.Services.AddSingleton<StudyReader>();
         builder.Services.AddSingleton<ProjectionLag>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
@@ -32,6 +36,8 @@ public static class OutcomesModule
             options.Schema.For<OutcomeCell>().SingleTenanted().Duplicate(c => c.Sequence);
             options.Schema.For<ClinicTally>().SingleTenanted().Duplicate(t => t.Sequence);
             options.Schema.For<EpisodeSummary>().SingleTenanted().Duplicate(s => s.CellId);
+            options.Schema.For<OutcomeRelease>().SingleTenanted().Identity(r => r.Id).Duplicate(r => r.Sequence);
+            options.Schema.For<ReleasedCell>().SingleTenanted().Duplicate(c => c.Release);
             // The node running the projection refreshes its cube right after each commit.
             options.Projections.AsyncListeners.Add(new CubeNudge(services.GetRequiredService<OutcomeCube>));
             // New events are noticed within 100 ms even when the network is quiet (a cheap query).
@@ -44,6 +50,7 @@ public static class OutcomesModule
     public static WebApplication MapOutcomes(this WebApplication app)
     {
         app.MapCompareCohorts();
+        ReleaseEndpoints.Map(app);
         ProjectionLag.MapProjectionStatus(app);
         return app;
     }

@@ -11,6 +11,12 @@ public static class StudyReport
 {
     public static async Task PrintAsync(HttpClient client, CancellationToken cancellation)
     {
+        // Research figures come from releases: an admin token cuts one of what is now in, as the
+        // network's data office would after a sync (a researcher's token reads the latest release).
+        using (var cut = await client.PostAsync("api/releases", null, cancellation))
+            if (cut.IsSuccessStatusCode && await cut.Content.ReadFromJsonAsync<JsonElement>(cancellation) is var release)
+                AnsiConsole.MarkupLine($"Cut release [bold]{release.GetProperty("number")}[/] at event #{release.GetProperty("sequence")}: " +
+                                       "discharged episodes of closed quarters, as researchers will see them.");
         using var response = await client.PostAsJsonAsync("api/studies/cohort-comparison", new { }, cancellation);
         if (!response.IsSuccessStatusCode)
         {

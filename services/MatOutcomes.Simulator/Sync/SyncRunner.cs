@@ -27,6 +27,11 @@ public sealed record SyncRunOptions
     /// <summary>Longest wait for one answer: a push that takes longer has an unknown outcome and is sent again.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int Seed { get; init; } = 7;
+    /// <summary>Push days already acknowledged by an earlier run of the same network (same seed and
+    /// options): they are skipped, so a stopped run resumes where it stopped.</summary>
+    public int DaysDone { get; init; }
+    /// <summary>Called after each push day is fully acknowledged, with how many are done.</summary>
+    public Action<int>? DayDone { get; init; }
 }
 
 public sealed record SyncReport(
@@ -61,7 +66,7 @@ public sealed class SyncRunner(Func<string, HttpClient> clientFor, SyncRunOption
         var refusals = new List<string>();
         var clock = Stopwatch.StartNew();
 
-        foreach (var day in schedule)
+        foreach (var (day, index) in schedule.Select((day, i) => (day, i)).Skip(_options.DaysDone))
         {
             // Clinics push independently; one day's pushes run side by side.
             await Parallel.ForEachAsync(day, cancellation, async (push, ct) =>
@@ -89,6 +94,7 @@ public sealed class SyncRunner(Func<string, HttpClient> clientFor, SyncRunOption
                     appendedSoFar?.Report(Interlocked.Read(ref appended));
                 }
             });
+            _options.DayDone?.Invoke(index + 1);
         }
 
         return new SyncReport(pushes, retries, resends, sent, appended, duplicates, conflicts, gaps, refusals, clock.Elapsed);

@@ -1,6 +1,7 @@
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Dashboard.Computing;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Tests.Support;
 
@@ -35,18 +36,36 @@ public class DashboardCalculatorTests
     }
 
     private static DashboardFigures Figures(List<OutcomeCell> network, string clinic) =>
-        new DashboardCalculator(Cubes.Of(network), K).For(clinic, Day, DateTimeOffset.UnixEpoch, 14, UpToDate);
+        Figures(Cubes.Of(network), clinic);
+
+    private static DashboardFigures Figures(Platform.Outcomes.Cube.CubeSnapshot cube, string clinic) =>
+        new DashboardCalculator(cube, NetworkFigures.Decide(1, cube, null, K), K).For(clinic, Day, DateTimeOffset.UnixEpoch, 14, UpToDate);
 
     [Fact]
-    public void The_network_leaves_out_a_clinic_with_fewer_than_k_patients_behind_a_figure()
+    public void The_network_leaves_out_clinics_with_fewer_than_k_patients_behind_a_figure_together_at_least_k()
     {
-        // Clinic a: 12 early patients 3 points better. Clinic b: 3 early patients 6 points better.
+        // Clinics a and c: 12 early patients each, 3 points better. Clinics b and d: 6 each, 6 points
+        // better: each too small to stand in the network, but together 12, so the rest of the
+        // network (a manager's view subtracted from it) is never a small group.
+        var network = Cells(Episodes("clinic-a", 12, 4, latest: 4), Episodes("clinic-b", 6, 4, latest: 1),
+            Episodes("clinic-c", 12, 4, latest: 4), Episodes("clinic-d", 6, 4, latest: 1));
+
+        var early = Figures(network, "clinic-a").EarlyVersusChronic.Single(g => g.Cohort == "early").Network;
+
+        Assert.Equal((24L, 3.0), (early.DurableChange.N!.Value, early.DurableChange.Value!.Value));
+        Assert.Equal(24L, early.Patients);
+    }
+
+    [Fact]
+    public void A_lone_small_clinic_takes_the_smallest_other_out_of_the_network_with_it()
+    {
+        // Clinic b alone would be the network minus clinic a: 3 patients. So a leaves too.
         var network = Cells(Episodes("clinic-a", 12, 4, latest: 4), Episodes("clinic-b", 3, 4, latest: 1));
 
         var early = Figures(network, "clinic-a").EarlyVersusChronic.Single(g => g.Cohort == "early").Network;
 
-        Assert.Equal((12L, 3.0), (early.DurableChange.N!.Value, early.DurableChange.Value!.Value));
-        Assert.Equal(12L, early.Patients);
+        Assert.Null(early.Patients);
+        Assert.True(early.DurableChange.Suppressed);
     }
 
     /// <summary>A case mix the model can be fitted on: duration, age, region and baseline all vary.</summary>
@@ -65,10 +84,12 @@ public class DashboardCalculatorTests
     [Fact]
     public void A_clinic_is_benchmarked_only_against_a_network_of_at_least_two_clinics_with_k_patients()
     {
+        // With a small clinic beside it, clinic a cannot be in the model alone (the model would be
+        // the network minus the small clinic): nothing is benchmarked.
         var alone = Cells(Varied("clinic-a", 24, better: 0), Varied("clinic-b", 5, better: 1));
         var benchmark = Figures(alone, "clinic-a").Benchmark;
         Assert.Equal(Figure.Withheld, benchmark.ObservedMinusExpected);
-        Assert.Equal(1, benchmark.NetworkClinics);
+        Assert.Equal(0, benchmark.NetworkClinics);
 
         var two = Cells(Varied("clinic-a", 24, better: 0), Varied("clinic-c", 24, better: 1));
         var shown = Figures(two, "clinic-a").Benchmark;

@@ -47,16 +47,16 @@ public class GatewayLimitTests(TightLimitsFixture fixture) : IClassFixture<Tight
     [Fact]
     public async Task A_request_that_runs_past_the_execution_timeout_is_answered_504_with_a_timeout_error()
     {
-        // An as-of replay reads the event log: hold the log, and the replay must wait.
+        // Asking for an earlier release looks it up among the stored releases: hold them, and it must wait.
         await fixture.As($"warm-{Guid.NewGuid():N}").PostAsync("{ clinics { id } }");
         await using var blocker = new NpgsqlConnection(fixture.ConnectionString);
         await blocker.OpenAsync();
         await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("lock table matoutcomes.mt_events in access exclusive mode", blocker, transaction))
+        await using (var lockTable = new NpgsqlCommand("lock table matoutcomes.mt_doc_outcomerelease in access exclusive mode", blocker, transaction))
             await lockTable.ExecuteNonQueryAsync();
 
         var started = Stopwatch.StartNew();
-        var reply = await fixture.As($"slow-{Guid.NewGuid():N}").PostAsync("{ cohortComparison(asOf: 0) { k } }");
+        var reply = await fixture.As($"slow-{Guid.NewGuid():N}").PostAsync("{ cohortComparison(asOf: 12345) { k } }");
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
         Assert.Equal(HttpStatusCode.GatewayTimeout, reply.Status);
         Assert.Equal("TIMEOUT", reply.FirstErrorCode);

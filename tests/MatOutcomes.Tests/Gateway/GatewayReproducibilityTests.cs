@@ -34,7 +34,7 @@ public class GatewayReproducibilityTests(GrowingNetworkFixture fixture) : IClass
     [Fact]
     public async Task A_study_rerun_as_of_its_sequence_after_more_episodes_arrive_gives_the_original_figures()
     {
-        await Researcher.QueryAsync("mutation { saveStudy(input: { name: \"durable-change\", title: \"Durable NPRS change, interim included\", outcome: DURABLE_NPRS_CHANGE, filter: { includeActive: true } }) { version } }");
+        await Researcher.QueryAsync("mutation { saveStudy(input: { name: \"durable-change\", title: \"Durable NPRS change, 26 weeks\", outcome: DURABLE_NPRS_CHANGE, filter: { chronicFromWeeks: 26 } }) { version } }");
         var first = (await Researcher.QueryAsync(Run, new { name = "durable-change" }))["runStudy"]!;
         Assert.False(first["comparison"]!["suppressed"]!.GetValue<bool>(), first["comparison"]!["suppressionReason"]?.ToString());
         var sequence = first["sequence"]!.GetValue<long>();

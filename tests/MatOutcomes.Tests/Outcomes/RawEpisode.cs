@@ -13,6 +13,12 @@ public sealed record RawEpisode(
 {
     public int? Change => Latest is { } l ? Baseline - l : null;
 
+    /// <summary>In research releases: discharged, and started before the quarter that is open now
+    /// (a release publishes closed quarters only).</summary>
+    public bool Published => Completed &&
+        Platform.Outcomes.Projecting.Quarters.Index(Platform.Outcomes.Projecting.Quarters.OfMonth(StartMonth)) <
+        Platform.Outcomes.Projecting.Quarters.Index(Platform.Outcomes.Projecting.Quarters.Of(DateOnly.FromDateTime(DateTime.UtcNow)));
+
     public static RawEpisode? From(SimulatedEpisode episode)
     {
         var voided = episode.Events.Select(e => e.Data).OfType<EntryVoided>().Select(v => v.VoidedEventId).ToHashSet();

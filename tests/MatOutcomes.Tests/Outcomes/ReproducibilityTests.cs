@@ -56,8 +56,8 @@ public class ReproducibilityTests(NetworkFixture fixture) : IClassFixture<Networ
         var later = await Compare();
         var again = await Compare(asOf: sequence);
 
+        // The later release may withhold what moved by fewer than k since the first: its sequence moved on.
         Assert.True(later["sequence"]!.GetValue<long>() > sequence);
-        Assert.NotEqual(first["early"]!["patients"]!.GetValue<long>(), later["early"]!["patients"]!.GetValue<long>());
         AssertSame(first, again);
     }
 }

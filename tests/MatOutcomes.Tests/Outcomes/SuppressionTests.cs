@@ -73,13 +73,28 @@ public class SuppressionTests
     }
 
     [Fact]
-    public void Restricting_sex_is_refused_while_a_rare_sex_value_would_be_left_over()
+    public void A_rare_sex_value_is_pooled_with_male_so_a_study_of_women_is_answered_and_a_study_of_men_says_what_it_covers()
     {
         var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Male, 3, 30), ("clinic-01", Sex.Female, 20, 30),
             ("clinic-01", Sex.Male, 20, 30), ("clinic-01", Sex.Other, 20, 2));
 
+        var women = StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Female] }, K);
+        Assert.False(women.Suppressed);
+        Assert.Equal(30, women.Chronic.Patients);
+        // "Everyone but women" is men with the two of other sex: 32, never the two alone.
+        var men = StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Male] }, K);
+        Assert.Equal(32, men.Chronic.Patients);
+        Assert.Equal(32, StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Other] }, K).Chronic.Patients);
+        Assert.Equal([Sex.Male, Sex.Other, Sex.NotStated], new StudyQuery { Sexes = [Sex.Other] }.Effective.Sexes!);
+    }
+
+    [Fact]
+    public void Restricting_a_dimension_is_refused_while_a_rare_value_would_be_left_over()
+    {
+        var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 20, 3));
+
         Assert.False(StudyCalculator.Compare(cells, new StudyQuery(), K).Suppressed);
-        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { Sexes = [Sex.Female, Sex.Male] }, K).Suppressed);
+        Assert.True(StudyCalculator.Compare(cells, new StudyQuery { Clinics = ["clinic-01"] }, K).Suppressed);
     }
 
     [Fact]
@@ -94,7 +109,7 @@ public class SuppressionTests
     }
 
     [Fact]
-    public void Benchmarks_are_shown_when_every_clinic_has_k_patients_and_withheld_whole_otherwise()
+    public void Benchmarks_leave_out_a_small_clinic_and_as_many_others_as_keep_the_rest_at_least_k()
     {
         var cells = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
             ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 12), ("clinic-03", Sex.Female, 20, 12));
@@ -103,8 +118,13 @@ public class SuppressionTests
 
         var small = Network(("clinic-01", Sex.Female, 3, 30), ("clinic-01", Sex.Female, 20, 30), ("clinic-02", Sex.Female, 3, 30),
             ("clinic-02", Sex.Female, 20, 30), ("clinic-03", Sex.Female, 3, 5), ("clinic-03", Sex.Female, 20, 5));
-        // Withheld benchmarks name no clinic: the list itself would say who has patients in the filter.
-        Assert.Empty(StudyCalculator.Compare(small, new StudyQuery(), K).Benchmarks);
+        // A small clinic no longer withdraws every benchmark: it is left out, with the smallest other
+        // clinic beside it while together they are fewer than k (the network total minus the shown
+        // clinics must not be a small group), and it is never named.
+        var shown = StudyCalculator.Compare(small, new StudyQuery(), K).Benchmarks;
+        Assert.Single(shown);
+        Assert.DoesNotContain(shown, b => b.Clinic == "clinic-03");
+        Assert.All(shown, b => Assert.False(b.Suppressed));
     }
 }
 

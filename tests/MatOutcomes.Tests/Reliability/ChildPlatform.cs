@@ -64,7 +64,7 @@ public sealed class ChildPlatform : IPlatform, IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"the platform exited ({_process.ExitCode}):\n{Tail()}");
             try
             {
-                if ((await probe.GetAsync("health")).IsSuccessStatusCode) return;
+                if ((await probe.GetAsync("health/live")).IsSuccessStatusCode) return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {

@@ -33,6 +33,23 @@ public sealed class SmallBudgetsFixture : NetworkFixture
     public GraphQLClient As(string subject) => new(ResearcherClient(subject));
 
     public static string NewSubject() => $"researcher-{Guid.NewGuid():N}";
+
+    /// <summary>Release sequences, newest first: asOf names only releases, so the budget tests
+    /// need a dozen of them (each cut after one more episode).</summary>
+    public IReadOnlyList<long> Releases { get; private set; } = [];
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        for (var i = 0; i < 13; i++)
+        {
+            await PushAsync(NetworkGenerator.Generate(Options with { Episodes = 1, Seed = 500 + i }));
+            await WaitForOutcomesAsync();
+        }
+        using var admin = Client(Token(Roles.Admin));
+        Releases = [.. (await admin.GetFromJsonAsync<List<System.Text.Json.Nodes.JsonObject>>("api/releases"))!
+            .Select(r => r["sequence"]!.GetValue<long>())];
+    }
 }
 
 /// <summary>Every researcher request is bounded before it does the work: documents by depth, cost
@@ -85,8 +102,7 @@ public class CostBoundTests(SmallBudgetsFixture fixture) : IClassFixture<SmallBu
     [Fact]
     public async Task Many_distinct_asOf_values_in_one_request_are_refused_before_any_replay()
     {
-        var sequence = (await fixture.WaitForOutcomesAsync()).OutcomesSequence;
-        var aliases = string.Join(" ", Enumerable.Range(0, 60).Select(i => $"a{i}: cohortComparison(asOf: {sequence - i}) {{ sequence }}"));
+        var aliases = string.Join(" ", Enumerable.Range(0, 60).Select(i => $"a{i}: cohortComparison(asOf: {fixture.Releases[0] - i}) {{ sequence }}"));
         var clock = Stopwatch.StartNew();
 
         var reply = await fixture.As(SmallBudgetsFixture.NewSubject()).PostAsync("{ " + aliases + " }");
@@ -99,51 +115,51 @@ public class CostBoundTests(SmallBudgetsFixture fixture) : IClassFixture<SmallBu
     [Fact]
     public async Task AsOf_values_given_in_variables_count_too_and_repeats_count_once()
     {
-        var sequence = (await fixture.WaitForOutcomesAsync()).OutcomesSequence;
+        var r = fixture.Releases;
         var client = fixture.As(SmallBudgetsFixture.NewSubject());
         const string document = "query($a: Long, $b: Long, $c: Long, $d: Long) { " +
                                 "a: cohortComparison(asOf: $a) { sequence } b: cohortComparison(asOf: $b) { sequence } " +
                                 "c: kaplanMeier(asOf: $c) { sequence } d: clinicBenchmarks(asOf: $d) { sequence } }";
 
-        var four = await client.PostAsync(document, new { a = sequence, b = sequence - 1, c = sequence - 2, d = sequence - 3 });
+        var four = await client.PostAsync(document, new { a = r[0], b = r[1], c = r[2], d = r[3] });
         Assert.Equal("TOO_MANY_AS_OF", four.FirstErrorCode);
 
-        var repeated = await client.PostAsync(document, new { a = sequence, b = sequence, c = sequence - 1, d = sequence - 1 });
+        var repeated = await client.PostAsync(document, new { a = r[0], b = r[0], c = r[1], d = r[1] });
         Assert.True(repeated.Status == HttpStatusCode.OK && repeated.Errors is null, repeated.Text);
-        Assert.Equal(sequence - 1, repeated.Data["c"]!["sequence"]!.GetValue<long>());
+        Assert.Equal(r[1], repeated.Data["c"]!["sequence"]!.GetValue<long>());
     }
 
     [Fact]
     public async Task A_token_that_spent_its_replay_budget_gets_429_with_retry_after_on_graphql_and_rest()
     {
-        var sequence = (await fixture.WaitForOutcomesAsync()).OutcomesSequence;
+        var r = fixture.Releases;
         var subject = SmallBudgetsFixture.NewSubject();
         var client = fixture.As(subject);
         for (var i = 0; i < SmallBudgetsFixture.AsOfPerToken; i++)
         {
-            var ok = await client.PostAsync($"{{ cohortComparison(asOf: {sequence - i}) {{ sequence }} }}");
+            var ok = await client.PostAsync($"{{ cohortComparison(asOf: {r[i]}) {{ sequence }} }}");
             Assert.True(ok.Status == HttpStatusCode.OK && ok.Errors is null, ok.Text);
         }
 
-        var refused = await client.PostAsync($"{{ cohortComparison(asOf: {sequence - 10}) {{ sequence }} }}");
+        var refused = await client.PostAsync($"{{ cohortComparison(asOf: {r[10]}) {{ sequence }} }}");
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.Status);
         Assert.Equal("REPLAY_BUDGET_SPENT", refused.FirstErrorCode);
         Assert.True(refused.Response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
 
         using var rest = fixture.ResearcherClient(subject);
-        var viaRest = await rest.PostAsync($"api/studies/cohort-comparison?asOf={sequence - 11}", PlatformFixture.Json("{}"));
+        var viaRest = await rest.PostAsync($"api/studies/cohort-comparison?asOf={r[11]}", PlatformFixture.Json("{}"));
         Assert.Equal(HttpStatusCode.TooManyRequests, viaRest.StatusCode);
         Assert.Equal("application/problem+json", viaRest.Content.Headers.ContentType?.MediaType);
         Assert.True(viaRest.Headers.RetryAfter?.Delta > TimeSpan.Zero);
 
-        // Live questions cost no replay and still go through.
+        // Questions of the latest release cost no replay and still go through.
         Assert.Equal(HttpStatusCode.OK, (await rest.PostAsync("api/studies/cohort-comparison", PlatformFixture.Json("{}"))).StatusCode);
     }
 
     [Fact]
     public async Task Concurrent_requests_for_the_same_asOf_share_one_replay_and_agree()
     {
-        var sequence = (await fixture.WaitForOutcomesAsync()).OutcomesSequence - 3;
+        var sequence = fixture.Releases[3];
         var replies = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
         {
             using var rest = fixture.ResearcherClient(SmallBudgetsFixture.NewSubject());

@@ -12,15 +12,14 @@ namespace MatOutcomes.Tests.Reliability;
 /// nothing is doubled and the read models catch up with the log.</summary>
 public class CrashTests(ITestOutputHelper output)
 {
-    public const int Port = 5192;
-
     [Fact]
     public async Task A_platform_killed_twice_during_sync_loses_nothing_and_its_read_models_catch_up()
     {
         var database = await TestCluster.NewDatabaseAsync(nameof(CrashTests));
         var network = NetworkGenerator.Generate(new NetworkOptions
             { Clinics = 3, Episodes = 450, Seed = 31, Months = 6, OfflineShare = 0.3, Today = new DateOnly(2026, 11, 1) });
-        var platform = new ChildPlatform(database, Port);
+        // A free port, kept for the restarts: other checkouts on the machine may run these tests too.
+        var platform = new ChildPlatform(database, Dashboard.KestrelPlatform.FreePort());
         await platform.StartAsync();
         using var stop = new CancellationTokenSource();
         var violations = new List<string>();
@@ -46,7 +45,7 @@ public class CrashTests(ITestOutputHelper output)
                 await Task.Delay(500);
                 restarts.Add(Stopwatch.StartNew());
                 await platform.StartAsync();
-                output.WriteLine($"restarted in {restarts[^1].Elapsed.TotalSeconds:F1} s");
+                output.WriteLine($"live {restarts[^1].Elapsed.TotalSeconds:F1} s after the restart");
             }
 
             var report = await sync;

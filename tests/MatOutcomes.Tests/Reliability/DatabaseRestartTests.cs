@@ -63,11 +63,22 @@ public class DatabaseRestartTests(ITestOutputHelper output)
         Assert.Contains("urn:matoutcomes:problem:database-unavailable", body);
         Assert.True(during.Headers.RetryAfter?.Delta > TimeSpan.Zero);
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        using var probe = new HttpClient { BaseAddress = platform.Address, Timeout = TimeSpan.FromSeconds(10) };
+        var ready = await probe.GetAsync("health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync("health/live")).StatusCode);
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await cluster.StartAgainAsync();
         output.WriteLine("database started again");
 
         var report = await sync;
+        var readyAgain = DateTime.UtcNow.AddSeconds(60);
+        while ((await probe.GetAsync("health/ready")).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < readyAgain, "not ready a minute after the database came back");
+            await Task.Delay(250);
+        }
         Assert.Empty(report.Refusals);
         var resent = await clinicClient.PostAsync($"api/clinics/{clinic}/events", PlatformFixture.Json(episode.Batch()));
         Assert.Equal(HttpStatusCode.OK, resent.StatusCode);

@@ -1,61 +1,32 @@
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 
 namespace MatOutcomes.Platform.Dashboard.Computing;
 
-/// <summary>Turns one clinic's running sums, beside the network's, into its dashboard. Pure: the
-/// same snapshot and clock give the same figures. The network-wide parts (group sums, benchmark
-/// model, pain curve) are computed once per snapshot from the per-clinic sums, O(clinics), and
-/// shared by every clinic; a clinic's own figures cost O(1).</summary>
+/// <summary>Turns one clinic's running sums (live: a manager sees their own clinic as it is), beside
+/// the network's figures of the latest release (decided when it was cut: see
+/// <see cref="NetworkFigures"/>), into its dashboard. Pure: the same snapshot, network and clock give
+/// the same figures; a clinic's own figures cost O(1).</summary>
 public sealed class DashboardCalculator
 {
     private readonly int _k;
     private readonly CubeSnapshot _snapshot;
-    private readonly GroupTally _networkEarly;
-    private readonly GroupTally _networkChronic;
-    private readonly int _benchmarked;
+    private readonly NetworkFigures _network;
     private readonly AdjustedModel? _model;
-    private readonly Moments[] _networkPain;
 
-    public DashboardCalculator(CubeSnapshot snapshot, int k)
+    public DashboardCalculator(CubeSnapshot snapshot, NetworkFigures network, int k)
     {
         _snapshot = snapshot;
+        _network = network;
         _k = k;
-        var clinics = snapshot.ClinicOutcomes.Values.ToList();
-        _networkEarly = Network(clinics.Select(c => c.Early), k);
-        _networkChronic = Network(clinics.Select(c => c.Chronic), k);
-
-        // The benchmark model is fitted on the clinics whose own benchmark could be shown, for the
-        // same reason the network sums leave small clinics out.
         var fitted = new ModelSums();
-        foreach (var clinic in clinics.Where(c => c.All.ChangeN >= k))
-        {
-            fitted.AddChange(clinic.XtX, clinic.Xty, clinic.Yty);
-            _benchmarked++;
-        }
-        _model = _benchmarked == 0 ? null : AdjustedModel.Fit(fitted, ModelOutcome.Change);
-
-        _networkPain = Enumerable.Range(0, ActivityContribution.Points)
-            .Select(p => snapshot.Tallies.Values.Select(t => t.PainAt(p)).Where(m => m.N >= k).Aggregate(Moments.Zero, (a, b) => a + b))
-            .ToArray();
+        fitted.AddChange(network.XtX, network.Xty, network.Yty);
+        _model = network.BenchmarkedClinics == 0 ? null : AdjustedModel.Fit(fitted, ModelOutcome.Change);
     }
 
     public long Sequence => _snapshot.Sequence;
-
-    /// <summary>The network's figure for a group: each statistic sums only the clinics that have
-    /// at least k patients behind it. Any difference of two such sums (the network minus the
-    /// clinics a manager can see) is then again over at least k patients, or over none.</summary>
-    private static GroupTally Network(IEnumerable<GroupTally> clinics, int k)
-    {
-        var list = clinics.ToList();
-        var scored = list.Where(c => c.ChangeN >= k).ToList();
-        return new GroupTally(
-            list.Where(c => c.Patients >= k).Sum(c => c.Patients),
-            list.Where(c => c.Relief.N >= k).Aggregate(default(FixedMoments), (m, c) => m + c.Relief),
-            scored.Sum(c => c.ChangeN), scored.Sum(c => c.ChangeSum), scored.Sum(c => c.ChangeSumOfSquares),
-            scored.Sum(c => c.Responders));
-    }
 
     public DashboardFigures For(string clinic, DateOnly today, DateTimeOffset now, int recentDays, ProjectionStatus lag)
     {
@@ -72,8 +43,8 @@ public sealed class DashboardCalculator
             BenchmarkOf(own),
             Pain(tally),
             [
-                new CohortFigures("early", clinicEarly, Outcomes(_networkEarly)),
-                new CohortFigures("chronic", clinicChronic, Outcomes(_networkChronic)),
+                new CohortFigures("early", clinicEarly, Outcomes(_network.Early)),
+                new CohortFigures("chronic", clinicChronic, Outcomes(_network.Chronic)),
             ],
             lag);
     }
@@ -113,18 +84,19 @@ public sealed class DashboardCalculator
     private Benchmark BenchmarkOf(ClinicOutcomes own)
     {
         // One clinic alone is its own expectation: nothing to compare with yet.
-        if (_model is not { Fitted: true } || own.All.ChangeN < _k || _benchmarked < 2)
-            return new Benchmark(Figure.Withheld, null, null, _benchmarked);
+        var benchmarked = _network.BenchmarkedClinics;
+        if (_model is not { Fitted: true } || own.All.ChangeN < _k || benchmarked < 2)
+            return new Benchmark(Figure.Withheld, null, null, benchmarked);
         var sums = new ModelSums();
         sums.AddChange(own.XtX, own.Xty, own.Yty);
         var b = _model.Benchmark("", sums, ModelOutcome.Change, _k, suppressed: false);
         return b.Suppressed
-            ? new Benchmark(Figure.Withheld, null, null, _benchmarked)
-            : new Benchmark(new Figure(b.ObservedMinusExpected, b.Lower, b.Upper, b.N, false), b.Observed, b.Expected, _benchmarked);
+            ? new Benchmark(Figure.Withheld, null, null, benchmarked)
+            : new Benchmark(new Figure(b.ObservedMinusExpected, b.Lower, b.Upper, b.N, false), b.Observed, b.Expected, benchmarked);
     }
 
     private IReadOnlyList<PainPoint> Pain(ClinicTally? own) => Enumerable.Range(0, ActivityContribution.Points)
-        .Select(p => new PainPoint(p, p == 0 ? "Intake" : $"S{p}", Mean(own?.PainAt(p) ?? Moments.Zero), Mean(_networkPain[p])))
+        .Select(p => new PainPoint(p, p == 0 ? "Intake" : $"S{p}", Mean(own?.PainAt(p) ?? Moments.Zero), Mean(_network.PainAt(p))))
         .ToList();
 
     private Figure Mean(Moments m)

@@ -1,5 +1,6 @@
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 using Microsoft.Extensions.Options;
 
@@ -19,10 +20,9 @@ public sealed class DashboardOptions
     public int RecentDays { get; set; } = 14;
 }
 
-/// <summary>Computes dashboards from the in-memory cube: a clinic's figures from its running sums
-/// (O(1)), the network's from the per-clinic sums once per snapshot (O(clinics)). Reads nothing
-/// from the database.</summary>
-public sealed class DashboardReader(OutcomeCube cube, ProjectionLag lag, IOptions<PrivacyOptions> privacy,
+/// <summary>Computes dashboards in memory: a clinic's figures from its running sums in the live cube
+/// (O(1)), the network's from the latest release. Reads nothing from the database.</summary>
+public sealed class DashboardReader(OutcomeCube cube, Releases releases, ProjectionLag lag, IOptions<PrivacyOptions> privacy,
     IOptions<DashboardOptions> options, TimeProvider clock)
 {
     private readonly TimeZoneInfo _zone = options.Value.TimeZone is { Length: > 0 } id ? TimeZoneInfo.FindSystemTimeZoneById(id) : TimeZoneInfo.Local;
@@ -36,7 +36,8 @@ public sealed class DashboardReader(OutcomeCube cube, ProjectionLag lag, IOption
     public DashboardFigures For(CubeSnapshot snapshot, string clinic)
     {
         var k = privacy.Value.K;
-        var calculator = snapshot.Memo($"dashboard:{k}", s => new DashboardCalculator(s, k));
+        var network = releases.Latest?.Network ?? NetworkFigures.None;
+        var calculator = snapshot.Memo($"dashboard:{k}:{network.Release}", s => new DashboardCalculator(s, network, k));
         var status = lag.Last;
         // The snapshot may be newer than the last lag sample: never report it behind itself.
         var shown = status with { OutcomesSequence = snapshot.Sequence, LagEvents = Math.Max(0, status.HighestEventSequence - snapshot.Sequence) };

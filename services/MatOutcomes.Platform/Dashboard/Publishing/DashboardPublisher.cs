@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using MatOutcomes.Platform.Dashboard.Computing;
 using MatOutcomes.Platform.Dashboard.Watching;
 using MatOutcomes.Platform.Outcomes.Cube;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.ServiceDefaults;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ namespace MatOutcomes.Platform.Dashboard.Publishing;
 /// backplane is needed and no message is sent twice.</summary>
 public sealed class DashboardPublisher(
     OutcomeCube cube,
+    Releases releases,
     DashboardReader reader,
     DashboardWatchers watchers,
     IHubContext<DashboardHub, IDashboardClient> hub,
@@ -33,13 +35,21 @@ public sealed class DashboardPublisher(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         cube.Changed += OnChanged;
+        releases.Published += OnReleased;
         return base.StartAsync(cancellationToken);
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         cube.Changed -= OnChanged;
+        releases.Published -= OnReleased;
         return base.StopAsync(cancellationToken);
+    }
+
+    // A new release brings new network comparisons to every dashboard.
+    private void OnReleased(ReleaseSnapshot release)
+    {
+        if (cube.Current is { } snapshot) OnChanged(new CubeChange(snapshot, watchers.Clinics(), DateTimeOffset.UtcNow));
     }
 
     private void OnChanged(CubeChange change)
@@ -148,6 +158,11 @@ public sealed class DashboardWatchers
                 if (_byClinic.TryGetValue(clinic, out var connections) && connections.Remove(connection) && connections.Count == 0)
                     _byClinic.Remove(clinic);
         }
+    }
+
+    public IReadOnlySet<string> Clinics()
+    {
+        lock (_lock) return _byClinic.Keys.ToHashSet(StringComparer.Ordinal);
     }
 
     public bool IsWatched(string clinic)

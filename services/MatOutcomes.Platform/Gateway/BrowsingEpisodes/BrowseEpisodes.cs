@@ -77,10 +77,10 @@ public static class BrowseEpisodes
 
         var readModel = context.ReadModel();
         var snapshot = await context.SnapshotAsync(null);
-        var release = snapshot.Release;
+        var release = snapshot.Rows;
         var cells = release.ByCell.Where(c => filter.Matches(c.Value)).Select(c => c.Key).ToList();
 
-        var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), context.CancellationToken);
+        var rows = await readModel.RowsAsync(cells, after, first + 1, context.Service<RowOrder>(), snapshot.Sequence, context.CancellationToken);
         var edges = rows.Take(first)
             .Where(r => release.ByCell.ContainsKey(r.Contribution.Key.Id))
             .Select(r => new EpisodeRowEdge(Cursors.Encode(r.OrderKey), new EpisodeRow(release.ByCell[r.Contribution.Key.Id], r.Contribution)))

@@ -6,7 +6,7 @@ using MatOutcomes.Platform.Outcomes.Studying;
 namespace MatOutcomes.Platform.Gateway.ComparingCohorts;
 
 /// <summary>A comparison with the filter it answers and whether it was replayed as of an earlier sequence.</summary>
-public sealed record ComparisonResult(CohortComparison Comparison, StudyQuery Query, bool Live);
+public sealed record ComparisonResult(CohortComparison Comparison, StudyQuery Query, bool Live, int Release);
 
 /// <summary>Early versus chronic, Kaplan–Meier time to improvement and clinic benchmarks: three
 /// views of one <see cref="StudyCalculator.Compare"/>, computed once per filter and request.</summary>
@@ -18,21 +18,21 @@ public static class CompareCohorts
             .Description("Early versus chronic for the filter: every outcome per cohort with CIs, differences, NNT, risk-adjusted " +
                          "differences and clinic benchmarks, from summed cells (cost grows with cells, not events).")
             .Argument<StudyFilterInputGraphType>("filter", "Which episodes, the chronic threshold and the MCIDs.")
-            .Argument<LongGraphType>("asOf", "Recompute as of this event sequence (from an earlier result's `sequence`) by replaying the event log.")
+            .Argument<LongGraphType>("asOf", "Ask an earlier release again: its `sequence` (from an earlier result, or `releases`). Other sequences are refused.")
             .ResolveAsync(async c => (object?)await ResolveAsync(c));
 
         query.Field<NonNullGraphType<TimeToImprovementGraphType>>("kaplanMeier")
             .Description("Kaplan–Meier curves of sessions until NPRS first improves by the MCID (2 points and 30%), per cohort, " +
                          "with Greenwood / log(−log) bands and median sessions; each curve stops where fewer than k remain at risk.")
             .Argument<StudyFilterInputGraphType>("filter", "Which episodes, the chronic threshold and the MCIDs.")
-            .Argument<LongGraphType>("asOf", "Recompute as of this event sequence.")
+            .Argument<LongGraphType>("asOf", "Ask an earlier release again: its `sequence`.")
             .ResolveAsync(async c => (object?)await ResolveAsync(c));
 
         query.Field<NonNullGraphType<ClinicBenchmarkingGraphType>>("clinicBenchmarks")
             .Description("FOTO-style benchmarking: each clinic's mean durable NPRS change, observed minus expected under the network's " +
                          "risk-adjustment model (case mix, not clinic), with a 95% interval.")
             .Argument<StudyFilterInputGraphType>("filter", "Which episodes, the chronic threshold and the MCIDs.")
-            .Argument<LongGraphType>("asOf", "Recompute as of this event sequence.")
+            .Argument<LongGraphType>("asOf", "Ask an earlier release again: its `sequence`.")
             .ResolveAsync(async c => (object?)await ResolveAsync(c));
     }
 
@@ -40,18 +40,23 @@ public static class CompareCohorts
     {
         var query = StudyFilters.Validated(context.GetArgument<StudyQuery?>("filter"));
         var snapshot = await context.SnapshotAsync(context.GetArgument<long?>("asOf"));
-        return new ComparisonResult(context.ReadModel().Compare(snapshot, query), query, snapshot.Live);
+        return new ComparisonResult(context.ReadModel().Compare(snapshot, query), query.Effective, snapshot.Live, snapshot.Number);
     }
 
     internal static void AddProvenance<T>(ObjectGraphType<T> type, Func<T, ComparisonResult> result)
     {
         type.Field<NonNullGraphType<LongGraphType>>("sequence").Description("The last event sequence the figures include: pass it as `asOf` to reproduce them.")
             .Resolve(c => result(c.Source).Comparison.Sequence);
-        type.Field<NonNullGraphType<BooleanGraphType>>("replayed").Description("True when computed by replaying the event log as of `sequence` rather than from the live read models.")
+        type.Field<NonNullGraphType<BooleanGraphType>>("replayed").Description("True when computed from an earlier release (asOf), replayed from the event log, rather than the latest release.")
             .Resolve(c => !result(c.Source).Live);
+        type.Field<NonNullGraphType<IntGraphType>>("release").Description("The release the figures come from (see `releases`).")
+            .Resolve(c => result(c.Source).Release);
+        type.Field<NonNullGraphType<ListGraphType<NonNullGraphType<WithheldMeasureGraphType>>>>("withheld")
+            .Description("Measures this answer leaves out and why (each figure is judged on its own contributors); empty when nothing is.")
+            .Resolve(c => result(c.Source).Comparison.Withheld);
         type.Field<NonNullGraphType<IntGraphType>>("k").Description("The small-cell threshold: no figure stands on fewer than k patients.")
             .Resolve(c => result(c.Source).Comparison.K);
-        type.Field<NonNullGraphType<BooleanGraphType>>("suppressed").Description("True when the whole study is withheld: some combination of its restricted dimensions holds fewer than k patients.")
+        type.Field<NonNullGraphType<BooleanGraphType>>("suppressed").Description("True when the whole study is withheld: some combination of its restricted dimensions holds fewer than k patients, or changed by fewer than k since the last release that published it.")
             .Resolve(c => result(c.Source).Comparison.Suppressed);
         type.Field<StringGraphType>("suppressionReason").Description("Why the study is withheld, when it is.")
             .Resolve(c => result(c.Source).Comparison.SuppressionReason);

@@ -3,6 +3,7 @@ using GraphQL.Types;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 
 namespace MatOutcomes.Platform.Gateway.FollowingTrends;
@@ -27,22 +28,33 @@ public static class Trends
     public const string UnsafeTrend =
         "Every quarter, crossed with the restricted dimensions and pain-duration bands, holds fewer than k patients somewhere; showing any would let a thin one be recovered by subtraction.";
 
-    public static OutcomeTrends Compute(CubeSnapshot snapshot, StudyQuery query, int k)
+    public static OutcomeTrends Compute(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k, bool latest)
     {
+        query = query.Effective;
+        // First as any study of these dimensions: withheld whole unless the release publishes them.
+        if (!disclosure.Allows(query.Restricted, Measure.Episodes) || !disclosure.Allows(query.Restricted, Measure.Latest))
+            return new OutcomeTrends(snapshot.Sequence, latest, k, true,
+                disclosure.Reason(query.Restricted, Measure.Episodes) ?? disclosure.Reason(query.Restricted, Measure.Latest), query, [], [], []);
+        // Points split by quarter: the quarter is restricted too. In space, thin quarters are withheld
+        // together (below); in time, the release decided whether these atoms moved in steps of k.
+        var byQuarter = query.Restricted | Dimension.Quarter;
+        if (!disclosure.AllowsInTime(byQuarter, Measure.Episodes) || !disclosure.AllowsInTime(byQuarter, Measure.Latest))
+            return new OutcomeTrends(snapshot.Sequence, latest, k, true,
+                disclosure.Published ? Disclosure.InTime : Disclosure.NotYet, query, [], [], []);
         var withheld = WithheldQuarters(snapshot, query, k);
         var filter = new CellFilter(query, snapshot);
         var rule = query.NprsRule;
         var highest = Enumerable.Range(0, 11).Select(rule.HighestImproved).ToArray();
-        var byQuarter = new SortedDictionary<int, CohortSums[]>();
+        var quarterly = new SortedDictionary<int, CohortSums[]>();
         foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Quarter | Dimension.Duration).Cells)
         {
             if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
             var quarter = PackedKey.Quarter(cell.Key);
-            if (!byQuarter.TryGetValue(quarter, out var bands))
-                byQuarter[quarter] = bands = [.. Enumerable.Range(0, PainDurations.Count).Select(_ => new CohortSums())];
+            if (!quarterly.TryGetValue(quarter, out var bands))
+                quarterly[quarter] = bands = [.. Enumerable.Range(0, PainDurations.Count).Select(_ => new CohortSums())];
             bands[(int)PackedKey.Duration(cell.Key)].Add(cell.Stats, highest);
         }
-        var quarters = byQuarter.Keys.Select(Quarters.FromIndex).ToList();
+        var quarters = quarterly.Keys.Select(Quarters.FromIndex).ToList();
         var allWithheld = quarters.Count > 0 && quarters.All(withheld.Contains);
         var cohorts = new (StudyCohort Cohort, Func<PainDuration, bool> Holds)[]
         {
@@ -52,7 +64,7 @@ public static class Trends
             (StudyCohort.Subacute, band => band == PainDuration.From6To11),
         };
 
-        var series = cohorts.Select(cohort => new TrendSeries(cohort.Cohort, byQuarter.Select(q =>
+        var series = cohorts.Select(cohort => new TrendSeries(cohort.Cohort, quarterly.Select(q =>
         {
             var quarter = Quarters.FromIndex(q.Key);
             var sums = CohortSums.Of(q.Value.Where((_, band) => cohort.Holds((PainDuration)band)));
@@ -65,8 +77,10 @@ public static class Trends
                 !shown || sums.Episodes < k);
         }).ToList())).ToList();
 
-        return new OutcomeTrends(snapshot.Sequence, snapshot.Live, k, allWithheld, allWithheld ? UnsafeTrend : null, query, quarters,
-            quarters.Where(withheld.Contains).ToList(), series);
+        // A trend withheld whole says nothing of which quarters hold episodes.
+        return allWithheld
+            ? new OutcomeTrends(snapshot.Sequence, latest, k, true, UnsafeTrend, query, [], [], [])
+            : new OutcomeTrends(snapshot.Sequence, latest, k, false, null, query, quarters, quarters.Where(withheld.Contains).ToList(), series);
     }
 
     /// <summary>The quarters to withhold: the thin ones, plus as many of the smallest others as it
@@ -110,7 +124,7 @@ public static class Trends
             {
                 var filter = StudyFilters.Validated(context.GetArgument<StudyQuery?>("filter"));
                 var snapshot = await context.SnapshotAsync(context.GetArgument<long?>("asOf"));
-                var trends = Compute(snapshot.Cube, filter, snapshot.K);
+                var trends = Compute(snapshot.Cube, snapshot.Disclosure, filter, snapshot.K, snapshot.Live);
                 context.Gateway().Returned(trends.Series.Sum(s => s.Points.Count));
                 return trends;
             });

@@ -1,35 +1,28 @@
 using GraphQL.Types;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Cube;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Gateway.ListingClinics;
 
 public sealed record ClinicCount(string Id, long Episodes, bool Suppressed);
 
-/// <summary>The clinics of the network with their episode counts. A count under k is withheld;
-/// and because the network total is published (any study over all episodes), the withheld counts
-/// must also add up to 0 or at least k, else the total minus the shown counts would give them
-/// away: the next-smallest counts are withheld with them until they do (complementary suppression).</summary>
+/// <summary>The clinics of the network with their episode counts. A count under k is withheld, and
+/// one that moved by fewer than k since it was last listed; because the network total is published,
+/// the withheld counts must also add up to 0 or at least k (and move in steps of k), else the total
+/// minus the shown counts would give them away: the next-smallest counts are withheld with them
+/// until they do (complementary suppression). Decided when the release is cut.</summary>
 public static class ListClinics
 {
-    public static IReadOnlyList<ClinicCount> Count(CubeSnapshot snapshot, int k)
-    {
-        var counts = snapshot.ClinicOutcomes
+    /// <summary>The release's clinics; a count is shown only where the release decided it may be
+    /// (see <see cref="Disclosure.Counted"/>).</summary>
+    public static IReadOnlyList<ClinicCount> Count(CubeSnapshot snapshot, Disclosure disclosure) =>
+        snapshot.ClinicOutcomes
             .Select(c => (Id: snapshot.Clinics[c.Key], Episodes: c.Value.All.Patients))
             .Where(c => c.Episodes > 0)
+            .OrderBy(c => c.Id, StringComparer.Ordinal)
+            .Select(c => new ClinicCount(c.Id, c.Episodes, !disclosure.Counted.ContainsKey(c.Id)))
             .ToList();
-        var withheld = counts.Where(c => c.Episodes < k).Select(c => c.Id).ToHashSet();
-        var hidden = counts.Where(c => withheld.Contains(c.Id)).Sum(c => c.Episodes);
-        foreach (var next in counts.Where(c => !withheld.Contains(c.Id)).OrderBy(c => c.Episodes).ThenBy(c => c.Id, StringComparer.Ordinal))
-        {
-            if (hidden == 0 || hidden >= k) break;
-            withheld.Add(next.Id);
-            hidden += next.Episodes;
-        }
-        return counts.OrderBy(c => c.Id, StringComparer.Ordinal)
-            .Select(c => new ClinicCount(c.Id, c.Episodes, withheld.Contains(c.Id)))
-            .ToList();
-    }
 
     public static void AddTo(ObjectGraphType query) =>
         query.Field<NonNullGraphType<ListGraphType<NonNullGraphType<ClinicGraphType>>>>("clinics")
@@ -37,7 +30,7 @@ public static class ListClinics
             .ResolveAsync(async context =>
             {
                 var snapshot = await context.SnapshotAsync(null);
-                var clinics = Count(snapshot.Cube, snapshot.K);
+                var clinics = Count(snapshot.Cube, snapshot.Disclosure);
                 context.Gateway().Returned(clinics.Count);
                 return clinics;
             });

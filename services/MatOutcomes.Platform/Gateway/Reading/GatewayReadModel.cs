@@ -6,26 +6,30 @@ using MatOutcomes.Platform.Gateway.Limits;
 using MatOutcomes.Platform.Gateway.Schema;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Gateway.Reading;
 
-/// <summary>The outcome read models at one event sequence (an immutable cube snapshot), with k and
-/// what is derived from them alone.</summary>
-public sealed class NetworkSnapshot(CubeSnapshot cube, int k)
+/// <summary>One release of the outcome read models (immutable), with k and what is derived from
+/// it alone.</summary>
+public sealed class NetworkSnapshot(ReleaseSnapshot release, bool latest, int k)
 {
-    public CubeSnapshot Cube { get; } = cube;
-    public long Sequence => Cube.Sequence;
+    public ReleaseSnapshot Release => release;
+    public CubeSnapshot Cube => release.Cube;
+    public Disclosure Disclosure => release.Disclosure;
+    public long Sequence => release.Sequence;
+    public int Number => release.Number;
 
-    /// <summary>Read from the live read models (rather than replayed as of an earlier sequence).</summary>
-    public bool Live => Cube.Live;
+    /// <summary>The latest release (rather than an earlier one named by asOf).</summary>
+    public bool Live { get; } = latest;
     public int K { get; } = k;
 
-    /// <summary>How every cell's episodes may be shown row by row (k-anonymous), once per snapshot.</summary>
-    public EpisodeRelease Release => Cube.Memo($"release:{K}", c => EpisodeRelease.Of(c, K));
+    /// <summary>How every cell's episodes may be shown row by row (k-anonymous), once per release.</summary>
+    public EpisodeRelease Rows => Cube.Memo($"rows:{K}", c => EpisodeRelease.Of(c, K));
 
-    public CohortComparison Compare(StudyQuery query) => StudyCalculator.Remembered(Cube, query, K);
+    public CohortComparison Compare(StudyQuery query) => StudyCalculator.Remembered(Cube, Disclosure, query, K);
 }
 
 /// <summary>One request's view of the outcome read models: the live cube snapshot it first read
@@ -43,28 +47,26 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, I
     }
 
     private async Task<NetworkSnapshot> LoadLiveAsync(CancellationToken cancellation) =>
-        new(await reader.CurrentAsync(cancellation), K);
+        new(await reader.CurrentAsync(cancellation), latest: true, K);
 
-    /// <summary>The live snapshot, or the read models replayed from the event log as of a sequence the
-    /// live read models have reached. An explicit asOf always replays, even at the live sequence:
-    /// a reproduction should not depend on the read models being intact.</summary>
+    /// <summary>The latest release, or the earlier release whose sequence is <paramref name="asOf"/>
+    /// (replayed from the event log: a reproduction does not depend on the read models being intact).</summary>
     public async Task<NetworkSnapshot> SnapshotAsync(long? asOf, CancellationToken cancellation)
     {
-        var live = await LiveAsync(cancellation);
-        if (asOf is not { } sequence) return live;
-        // Beyond what the projection has processed, earlier sequences may still be committing.
-        if (sequence < 0 || sequence > live.Sequence)
-            throw new GatewayError("INVALID_AS_OF", $"asOf must be an event sequence from 0 to {live.Sequence} (the read models' current sequence).",
-                "asOf", "range");
-        return new NetworkSnapshot(await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation), K);
+        var latest = await LiveAsync(cancellation);
+        if (asOf is not { } sequence) return latest;
+        var release = await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation)
+                      ?? throw new GatewayError("INVALID_AS_OF", $"asOf {StudyReader.NotARelease}.", "asOf", "release");
+        return new NetworkSnapshot(release, latest: false, K);
     }
 
     public CohortComparison Compare(NetworkSnapshot snapshot, StudyQuery query) => snapshot.Compare(query);
 
     /// <summary>A page of released episode rows: at most <paramref name="take"/> contributions in the
-    /// given cells whose order key follows <paramref name="after"/>, read through the cell index.</summary>
+    /// given cells whose order key follows <paramref name="after"/>, read through the cell index. Only
+    /// episodes unchanged since the release are served, so a row is exactly what the release held.</summary>
     public async Task<IReadOnlyList<OrderedContribution>> RowsAsync(IReadOnlyCollection<string> cellIds, string? after, int take,
-        RowOrder order, CancellationToken cancellation)
+        RowOrder order, long release, CancellationToken cancellation)
     {
         if (cellIds.Count == 0 || take <= 0) return [];
         await using var session = store.QuerySession();
@@ -72,11 +74,11 @@ public sealed class GatewayReadModel(IDocumentStore store, StudyReader reader, I
             $"""
              select jsonb_build_object('orderKey', md5(? || id), 'contribution', data -> 'contribution')
              from {store.Options.FindOrResolveDocumentType(typeof(EpisodeSummary)).TableName.QualifiedName}
-             where cell_id = any(?) and md5(? || id) > ?
+             where cell_id = any(?) and (data ->> 'lastSequence')::bigint <= ? and md5(? || id) > ?
              order by md5(? || id)
              limit ?
              """,
-            cancellation, order.Salt, cellIds.ToArray(), order.Salt, after ?? "", order.Salt, take);
+            cancellation, order.Salt, cellIds.ToArray(), release, order.Salt, after ?? "", order.Salt, take);
         return rows.ToList();
     }
 }

@@ -135,7 +135,7 @@ public static partial class SavedStudies
                 var study = await FindAsync(context, name, version)
                             ?? throw new GatewayError("STUDY_NOT_FOUND", version is null ? $"No study named '{name}'." : $"Study '{name}' has no version {version}.", "name", "exists");
                 var snapshot = await context.SnapshotAsync(context.GetArgument<long?>("asOf"));
-                var comparison = new ComparisonResult(context.ReadModel().Compare(snapshot, study.Filter), study.Filter, snapshot.Live);
+                var comparison = new ComparisonResult(context.ReadModel().Compare(snapshot, study.Filter), study.Filter.Effective, snapshot.Live, snapshot.Number);
                 return new StudyRun(study, comparison, PrimaryOutcome.Of(study.Outcome, comparison.Comparison));
             });
     }

@@ -77,7 +77,8 @@ public sealed class AdjustedEstimateGraphType : ObjectGraphType<AdjustedEstimate
         Field(x => x.Lower, nullable: true).Description("Lower bound of the 95% confidence interval.");
         Field(x => x.Upper, nullable: true).Description("Upper bound of the 95% confidence interval.");
         Field<IntGraphType>("n").Description("Patients in the model; null when suppressed.").Resolve(c => c.Source.Suppressed ? null : (int?)c.Source.N);
-        Field(x => x.Parameters).Description("Parameters fitted (columns of the design with data).");
+        Field<IntGraphType>("parameters").Description("Parameters fitted (columns of the design with data); null when withheld.")
+            .Resolve(c => c.Source.Parameters);
         Field(x => x.Suppressed).Description("True when withheld by small-cell suppression or when the model cannot be fitted.");
     }
 }

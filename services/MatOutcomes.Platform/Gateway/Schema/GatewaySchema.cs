@@ -7,6 +7,8 @@ using MatOutcomes.Platform.Gateway.FollowingTrends;
 using MatOutcomes.Platform.Gateway.ListingClinics;
 using MatOutcomes.Platform.Gateway.SavingStudies;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
+using WithheldMeasure = MatOutcomes.Platform.Outcomes.Studying.WithheldMeasure;
 
 namespace MatOutcomes.Platform.Gateway.Schema;
 
@@ -47,6 +49,14 @@ public sealed class GatewayQuery : ObjectGraphType
                 var status = await context.Service<ProjectionLag>().ReadAsync(context.CancellationToken);
                 return new ReadModelStatus(status.OutcomesSequence, status.HighestEventSequence, status.LagEvents, context.ReadModel().K);
             });
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<ReleaseGraphType>>>>("releases")
+            .Description("The published releases, newest first. Every figure comes from a release; pass a release's `sequence` as `asOf` to ask it again.")
+            .ResolveAsync(async context =>
+            {
+                var releases = await context.Service<Releases>().ListAsync(context.CancellationToken);
+                context.Gateway().Returned(releases.Count);
+                return releases.Select(r => new ReleaseSummary(r.Id, r.Sequence, r.CutAt)).ToList();
+            });
         ListClinics.AddTo(this);
         CompareCohorts.AddTo(this);
         Trends.AddTo(this);
@@ -77,5 +87,29 @@ public sealed class ReadModelStatusGraphType : ObjectGraphType<ReadModelStatus>
         Field<NonNullGraphType<LongGraphType>>("highestEventSequence").Description("Highest event sequence stored.").Resolve(c => c.Source.HighestEventSequence);
         Field<NonNullGraphType<LongGraphType>>("lagEvents").Description("Events stored but not yet in the read models.").Resolve(c => c.Source.LagEvents);
         Field(x => x.K).Description("Small-cell threshold: no figure stands on fewer than k patients.");
+    }
+}
+
+public sealed class ReleaseGraphType : ObjectGraphType<ReleaseSummary>
+{
+    public ReleaseGraphType()
+    {
+        Name = "Release";
+        Description = "A release: the outcome read models frozen at an event sequence. Research figures are published per release, never live.";
+        Field(x => x.Number).Description("Release number, 1, 2, …");
+        Field<NonNullGraphType<LongGraphType>>("sequence").Description("The last event sequence the release includes: the `asOf` that asks it again.").Resolve(c => c.Source.Sequence);
+        Field<NonNullGraphType<DateTimeOffsetGraphType>>("cutAt").Description("When the release was cut.").Resolve(c => c.Source.CutAt);
+    }
+}
+
+public sealed class WithheldMeasureGraphType : ObjectGraphType<WithheldMeasure>
+{
+    public WithheldMeasureGraphType()
+    {
+        Name = "WithheldMeasure";
+        Description = "A measure whose figures this answer leaves out, and why. Each figure is judged on its own contributors.";
+        Field<NonNullGraphType<StringGraphType>>("measure").Description("episodes, relief, latest (durable NPRS change, NPRS responders, the models), discharge, follow-up, ndi, odi or relapse.")
+            .Resolve(c => MatOutcomes.Contracts.ProtocolJson.WireName(c.Source.Measure));
+        Field(x => x.Reason).Description("Why: too few contributors in some combination of the restricted dimensions, or too few changed since the last release that published it.");
     }
 }

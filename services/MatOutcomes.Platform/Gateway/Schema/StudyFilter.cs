@@ -25,7 +25,7 @@ public sealed class StudyFilterInputGraphType : InputObjectGraphType<StudyQuery>
         Field<StringGraphType>("fromMonth").Description("First month of episode start, yyyy-MM; must open a quarter (01, 04, 07, 10).");
         Field<StringGraphType>("toMonth").Description("Last month of episode start, yyyy-MM; must close a quarter (03, 06, 09, 12).");
         Field<BooleanGraphType>("includeActive").DefaultValue(false)
-            .Description("Include episodes still in care (interim outcomes). Default: discharged episodes only.");
+            .Description("Must be false: research releases publish discharged episodes of closed quarters only (interim outcomes of patients still in care are refused with a clear error).");
         Field<IntGraphType>("chronicFromWeeks").DefaultValue(12)
             .Description($"Chronic = pain for at least this many weeks at episode start; early = fewer. One of {string.Join(", ", PainDurations.Thresholds)}.");
         Field<IntGraphType>("nprsMcidPoints").DefaultValue(2).Description("NPRS responder: at least this many points of durable improvement (1-10).");
@@ -74,7 +74,7 @@ public sealed class StudyFilterGraphType : ObjectGraphType<StudyQuery>
         Field<ListGraphType<NonNullGraphType<SessionFormatGraphType>>>("formats").Description("Session formats included.").Resolve(c => c.Source.Formats);
         Field(x => x.FromMonth, nullable: true).Description("First month of episode start, yyyy-MM.");
         Field(x => x.ToMonth, nullable: true).Description("Last month of episode start, yyyy-MM.");
-        Field(x => x.IncludeActive).Description("Whether episodes still in care are included.");
+        Field(x => x.IncludeActive).Description("Always false: releases publish discharged episodes only.");
         Field(x => x.ChronicFromWeeks).Description("Chronic threshold in weeks of pain at episode start.");
         Field(x => x.NprsMcidPoints).Description("NPRS responder points.");
         Field(x => x.NprsMcidPercent).Description("NPRS responder percent of baseline.");

@@ -92,6 +92,7 @@ public readonly record struct GroupTally(long Patients, FixedMoments Relief, lon
     public GroupTally Times(int sign) => new(sign * Patients, Relief.Times(sign), sign * ChangeN, sign * ChangeSum,
         sign * ChangeSumOfSquares, sign * Responders);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public Moments Change => new(ChangeN, ChangeSum, ChangeSumOfSquares);
 }
 

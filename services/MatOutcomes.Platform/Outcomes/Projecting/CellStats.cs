@@ -86,6 +86,14 @@ public sealed class CellStats
     }
 
     private PairList? _latest, _discharge, _followUp;
+    private long[]? _measureCounts;
+    private ulong[]? _fingerprints;
+
+    /// <summary>Contributors per measure (see <see cref="Releasing.Measures"/>), worked out once per cell.</summary>
+    public long[] MeasureCounts => _measureCounts ??= Releasing.Measures.Counts(this);
+
+    /// <summary>Additive fingerprints per measure, worked out once per cell.</summary>
+    public ulong[] Fingerprints => _fingerprints ??= Releasing.Measures.Fingerprints(this);
 
     /// <summary>One pair histogram in compact form, worked out once per cell (cells are immutable and
     /// shared by every snapshot that holds them, so a study pays this only for cells that changed).</summary>

@@ -4,7 +4,7 @@ using MatOutcomes.Platform.Outcomes.Cube;
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
 public sealed record AdjustedEstimate(double? Estimate, double? StandardError, double? Lower, double? Upper, long? N,
-    int Parameters, bool Suppressed);
+    int? Parameters, bool Suppressed);
 
 public sealed record ClinicBenchmark(string Clinic, long? N, double? Observed, double? Expected, double? ObservedMinusExpected,
     double? Lower, double? Upper, bool Suppressed);
@@ -73,7 +73,7 @@ public sealed class AdjustedModel
     public AdjustedEstimate EarlyEffect(int k, bool suppressed)
     {
         var at = Array.IndexOf(_columns, Design.Early);
-        if (suppressed || N < k || !Fitted || at < 0) return new(null, null, null, null, null, Parameters, true);
+        if (suppressed || N < k || !Fitted || at < 0) return new(null, null, null, null, null, null, true);
         var estimate = _beta![at];
         var se = Math.Sqrt(ResidualVariance * _inverse![at, at]);
         var half = Statistics.T(N - Parameters) * se;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Auth;
+using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Gateway.Limits;
 using Microsoft.Extensions.Options;
 
@@ -40,11 +41,9 @@ public static class CompareCohorts
         var at = Identifiers.Sequence("asOf", asOf, errors);
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
-        var live = await reader.CurrentAsync(cancellation);
-        if (at > live.Sequence)
-            return Problems.Validation("The study query is not valid",
-                [new FieldError("asOf", "range", $"must be an event sequence from 0 to {live.Sequence} (the read models' current sequence)")]);
-        var snapshot = at is { } sequence ? await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation) : live;
-        return TypedResults.Ok(StudyCalculator.Remembered(snapshot, query, privacy.Value.K));
+        var release = at is { } sequence ? await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation) : await reader.CurrentAsync(cancellation);
+        if (release is null)
+            return Problems.Validation("The study query is not valid", [new FieldError("asOf", "release", StudyReader.NotARelease)]);
+        return TypedResults.Ok(StudyCalculator.Remembered(release.Cube, release.Disclosure, query, privacy.Value.K));
     }
 }

@@ -1,5 +1,6 @@
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -35,42 +36,57 @@ public sealed record CohortComparison(
     NntEstimate NumberNeededToTreat,
     AdjustedEstimate AdjustedDurableChangeDifference,
     AdjustedEstimate AdjustedResponderDifference,
-    IReadOnlyList<ClinicBenchmark> Benchmarks);
+    IReadOnlyList<ClinicBenchmark> Benchmarks,
+    IReadOnlyList<WithheldMeasure> Withheld);
+
+/// <summary>A measure whose figures a study leaves out, and why (see <see cref="Disclosure"/>).</summary>
+public sealed record WithheldMeasure(Measure Measure, string Reason);
 
 /// <summary>Every study statistic from summed cells: O(cells of the smallest table that keeps what the
 /// study restricts), whatever the number of events. Suppression is decided first, from counts; a
 /// withheld study computes nothing and carries nothing but its reason.</summary>
 public static class StudyCalculator
 {
-    public const string UnsafeQuery =
-        "A combination of the restricted dimensions holds fewer than k patients; answering would let two studies be subtracted to reveal them.";
+    public const string UnsafeQuery = Disclosure.InSpace;
 
-    public static CohortComparison Compare(CubeSnapshot snapshot, StudyQuery query, int k)
+    /// <summary>Compares on a snapshot decided on its own (tests, as-of checks): a first release.</summary>
+    public static CohortComparison Compare(CubeSnapshot snapshot, StudyQuery query, int k) =>
+        Compare(snapshot, Disclosure.DecideAsync(1, snapshot, null, _ => throw new InvalidOperationException(), k).GetAwaiter().GetResult(), query, k);
+
+    public static CohortComparison Compare(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k)
     {
-        if (!Suppression.IsSafe(snapshot, query.Restricted, k)) return Withheld(snapshot.Sequence, k);
+        query = query.Effective;
+        var restricted = query.Restricted;
+        if (!disclosure.Allows(restricted, Measure.Episodes))
+            return Withheld(snapshot.Sequence, k, disclosure.Reason(restricted, Measure.Episodes)!);
+
+        var withheld = Measures.All.Where(m => !disclosure.Allows(restricted, m))
+            .Select(m => new WithheldMeasure(m, disclosure.Reason(restricted, m)!)).ToList();
+        var shown = Measures.All.Where(m => disclosure.Allows(restricted, m)).ToHashSet();
 
         var filter = new CellFilter(query, snapshot);
         var bands = Bands(snapshot, filter, query);
         var early = CohortSums.Of(bands.Where((_, band) => query.IsEarly((PainDuration)band)));
         var chronic = CohortSums.Of(bands.Where((_, band) => !query.IsEarly((PainDuration)band)));
 
-        var e = Outcomes("early", early, query, k, false);
-        var c = Outcomes("chronic", chronic, query, k, false);
+        var e = Outcomes("early", early, query, k, shown);
+        var c = Outcomes("chronic", chronic, query, k, shown);
         var responderRd = Statistics.RiskDifference(e.NprsResponders, c.NprsResponders);
 
-        var clinics = ClinicModels(snapshot, filter, query);
+        var latest = shown.Contains(Measure.Latest);
+        var clinics = latest ? ClinicModels(snapshot, filter, query) : [];
         var network = new ModelSums();
         foreach (var sums in clinics.Values) network.Add(sums);
         var changeModel = AdjustedModel.Fit(network, ModelOutcome.Change);
         var responderModel = AdjustedModel.Fit(network, ModelOutcome.Responder);
-        var benchmarksSafe = Suppression.IsSafe(snapshot, query.Restricted | Dimension.Clinic, k, splitsByDuration: false);
-        var groupsShown = !e.Suppressed && !c.Suppressed;
+        var groupsShown = latest && !e.DurableNprsChange.Suppressed && !c.DurableNprsChange.Suppressed;
+        var benchmarked = disclosure.BenchmarkedClinics(restricted);
 
         return new CohortComparison(
             snapshot.Sequence, k, false, null,
             e, c,
-            Outcomes("acute", bands[(int)PainDuration.Under6], query, k, false),
-            Outcomes("subacute", bands[(int)PainDuration.From6To11], query, k, false),
+            Outcomes("acute", bands[(int)PainDuration.Under6], query, k, shown),
+            Outcomes("subacute", bands[(int)PainDuration.From6To11], query, k, shown),
             Statistics.Welch(e.DurableNprsChange, c.DurableNprsChange),
             Statistics.HedgesG(e.DurableNprsChange, c.DurableNprsChange),
             Statistics.Welch(e.NdiChange, c.NdiChange),
@@ -79,27 +95,29 @@ public static class StudyCalculator
             Statistics.Nnt(responderRd),
             changeModel.EarlyEffect(k, !groupsShown),
             responderModel.EarlyEffect(k, !groupsShown),
-            benchmarksSafe
-                ? clinics.OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal)
+            groupsShown
+                ? clinics.Where(x => benchmarked.Contains(snapshot.Clinics[x.Key]))
+                    .OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal)
                     .Select(x => changeModel.Benchmark(snapshot.Clinics[x.Key], x.Value, ModelOutcome.Change, k, false)).ToList()
-                : []);
+                : [],
+            withheld);
     }
 
     /// <summary>A comparison is a pure function of the snapshot, the filter and k: computed once per
     /// snapshot, so a study many researchers run, or an IDE re-running it, costs one computation.</summary>
-    public static CohortComparison Remembered(CubeSnapshot snapshot, StudyQuery query, int k) =>
-        snapshot.Memo($"compare:{k}:{System.Text.Json.JsonSerializer.Serialize(query)}", s => Compare(s, query, k));
+    public static CohortComparison Remembered(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k) =>
+        snapshot.Memo($"compare:{k}:{System.Text.Json.JsonSerializer.Serialize(query)}", s => Compare(s, disclosure, query, k));
 
     /// <summary>A withheld study: its reason, and nothing derived from the data.</summary>
-    public static CohortComparison Withheld(long sequence, int k)
+    public static CohortComparison Withheld(long sequence, int k, string reason = UnsafeQuery)
     {
         var none = WithheldOutcomes;
         var difference = new DifferenceEstimate(null, null, null, null, true);
-        var adjusted = new AdjustedEstimate(null, null, null, null, null, 0, true);
-        return new CohortComparison(sequence, k, true, UnsafeQuery,
+        var adjusted = new AdjustedEstimate(null, null, null, null, null, null, true);
+        return new CohortComparison(sequence, k, true, reason,
             none("early"), none("chronic"), none("acute"), none("subacute"),
             difference, difference, difference, difference, difference, new NntEstimate(null, null, null, false, true),
-            adjusted, adjusted, []);
+            adjusted, adjusted, [], []);
     }
 
     private static CohortOutcomes WithheldOutcomes(string cohort)
@@ -139,26 +157,27 @@ public static class StudyCalculator
         return clinics;
     }
 
-    public static CohortOutcomes Outcomes(string cohort, CohortSums sums, StudyQuery query, int k, bool suppressAll)
+    /// <summary>A cohort's figures; each measure not in <paramref name="shown"/> is withheld whole.</summary>
+    public static CohortOutcomes Outcomes(string cohort, CohortSums sums, StudyQuery query, int k, IReadOnlySet<Measure> shown)
     {
-        var limit = suppressAll ? int.MaxValue : k;
+        int Limit(Measure measure) => shown.Contains(measure) ? k : int.MaxValue;
         var change = CohortSums.ChangeMoments(sums.Latest);
         var ndi = CohortSums.Histogram(sums.NdiChange, 50);
         var (events, censored) = sums.Survival();
 
-        var suppressed = suppressAll || sums.Episodes < k;
+        var suppressed = sums.Episodes < Limit(Measure.Episodes);
         return new CohortOutcomes(
             cohort,
             suppressed ? null : sums.Episodes,
             suppressed,
-            Statistics.Mean(sums.Relief.N, sums.Relief.SumValue, sums.Relief.SumOfSquaresValue, limit),
-            Statistics.Mean(change.N, change.Sum, change.SumOfSquares, limit),
-            Statistics.Mean(ndi.N, ndi.Sum, ndi.SumOfSquares, limit),
-            Statistics.Mean(sums.Odi.N, sums.Odi.SumValue, sums.Odi.SumOfSquaresValue, limit),
-            Statistics.Proportion(CohortSums.Pairs(sums.Latest).Where(p => query.NprsResponder(p.Baseline, p.Score)).Sum(p => p.Count), change.N, limit),
-            Statistics.Proportion(sums.NdiChange.Skip(50 + query.NdiMcid).Sum(), ndi.N, limit),
-            Statistics.Proportion(sums.OdiChangeFloor.Skip(100 + query.OdiMcid).Sum(), sums.Odi.N, limit),
-            Statistics.Proportion(sums.Relapsed, sums.FollowedUp, limit),
-            Survival.KaplanMeier(events, censored, limit));
+            Statistics.Mean(sums.Relief.N, sums.Relief.SumValue, sums.Relief.SumOfSquaresValue, Limit(Measure.Relief)),
+            Statistics.Mean(change.N, change.Sum, change.SumOfSquares, Limit(Measure.Latest)),
+            Statistics.Mean(ndi.N, ndi.Sum, ndi.SumOfSquares, Limit(Measure.Ndi)),
+            Statistics.Mean(sums.Odi.N, sums.Odi.SumValue, sums.Odi.SumOfSquaresValue, Limit(Measure.Odi)),
+            Statistics.Proportion(CohortSums.Pairs(sums.Latest).Where(p => query.NprsResponder(p.Baseline, p.Score)).Sum(p => p.Count), change.N, Limit(Measure.Latest)),
+            Statistics.Proportion(sums.NdiChange.Skip(50 + query.NdiMcid).Sum(), ndi.N, Limit(Measure.Ndi)),
+            Statistics.Proportion(sums.OdiChangeFloor.Skip(100 + query.OdiMcid).Sum(), sums.Odi.N, Limit(Measure.Odi)),
+            Statistics.Proportion(sums.Relapsed, sums.FollowedUp, Limit(Measure.Relapse)),
+            Survival.KaplanMeier(events, censored, Limit(Measure.Episodes)));
     }
 }

@@ -5,6 +5,7 @@ using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -23,7 +24,8 @@ public sealed record StudyQuery
     public string? FromMonth { get; init; }
     /// <summary>Last month of episode start, yyyy-MM.</summary>
     public string? ToMonth { get; init; }
-    /// <summary>Include episodes still in care (interim outcomes). Default: discharged only.</summary>
+    /// <summary>Include episodes still in care (interim outcomes). Research releases publish
+    /// discharged episodes only, so true is refused (see <see cref="Validate"/>).</summary>
     public bool IncludeActive { get; init; }
     /// <summary>Chronic = pain for at least this many weeks at episode start; early = below it.</summary>
     public int ChronicFromWeeks { get; init; } = 12;
@@ -48,6 +50,10 @@ public sealed record StudyQuery
         Month("toMonth", ToMonth, [3, 6, 9, 12], "the last month of a quarter");
         if (FromMonth is not null && ToMonth is not null && string.CompareOrdinal(FromMonth, ToMonth) > 0)
             errors.Add(new("toMonth", "range", "must not be before fromMonth"));
+        if (IncludeActive)
+            errors.Add(new("includeActive", "not-published",
+                "research figures cover discharged episodes only: interim outcomes of patients still in care are not published " +
+                "(they would let a study with them and one without be subtracted to reveal the few in care)"));
         if (NprsMcidPoints is < 1 or > 10) errors.Add(new("nprsMcidPoints", "range", "must be between 1 and 10"));
         if (NprsMcidPercent is < 0 or > 100) errors.Add(new("nprsMcidPercent", "range", "must be between 0 and 100"));
         if (NdiMcid is < 1 or > 50) errors.Add(new("ndiMcid", "range", "must be between 1 and 50"));
@@ -67,10 +73,15 @@ public sealed record StudyQuery
 
     /// <summary>The dimensions this query restricts: what suppression must look at, and what a
     /// table must keep to answer it.</summary>
+    /// <summary>The filter as it is answered: a selection of a pooled category selects its whole
+    /// pool (see <see cref="Pooling"/>), and results state this filter, never the one asked.</summary>
+    [JsonIgnore]
+    public StudyQuery Effective => Sexes is { } sexes ? this with { Sexes = Pooling.Expand(sexes) } : this;
+
     [JsonIgnore]
     public Dimension Restricted =>
         (Regions is null ? 0 : Dimension.Region) | (Occupations is null ? 0 : Dimension.Occupation) |
         (AgeBands is null ? 0 : Dimension.AgeBand) | (Sexes is null ? 0 : Dimension.Sex) |
         (Clinics is null ? 0 : Dimension.Clinic) | (Formats is null ? 0 : Dimension.Format) |
-        (FromMonth is null && ToMonth is null ? 0 : Dimension.Quarter) | (IncludeActive ? 0 : Dimension.Completed);
+        (FromMonth is null && ToMonth is null ? 0 : Dimension.Quarter);
 }

@@ -2,6 +2,7 @@ using Marten;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Rebuilding;
+using MatOutcomes.Platform.Outcomes.Releasing;
 
 namespace MatOutcomes.Platform.Outcomes.Studying;
 
@@ -11,13 +12,17 @@ public sealed class PrivacyOptions
     public int K { get; set; } = 11;
 }
 
-/// <summary>The snapshots a study is computed from: the live cube, or the read models as they were
-/// when an earlier event sequence was the last one in (replayed, and remembered for a while).</summary>
-public sealed class StudyReader(OutcomeCube cube, CubeReplay replay)
+/// <summary>The releases a study is computed from: the latest, or an earlier one named by its
+/// sequence (replayed from the log, and remembered for a while). Research figures never come from
+/// the live read models: two answers a moment apart would differ by one patient.</summary>
+public sealed class StudyReader(Releases releases)
 {
-    public Task<CubeSnapshot> CurrentAsync(CancellationToken cancellation) => cube.CurrentAsync(cancellation);
+    public Task<ReleaseSnapshot> CurrentAsync(CancellationToken cancellation) => releases.LatestAsync(cancellation);
 
-    public Task<CubeSnapshot> AsOfAsync(long sequence, CancellationToken cancellation) => replay.AsOfAsync(sequence, cancellation);
+    /// <summary>The release cut at <paramref name="sequence"/>; null when no release was.</summary>
+    public Task<ReleaseSnapshot?> AsOfAsync(long sequence, CancellationToken cancellation) => releases.AtSequenceAsync(sequence, cancellation);
+
+    public const string NotARelease = "must be the sequence of a release (every result states its release's sequence; `releases` lists them)";
 }
 
 /// <summary>Rebuilds the cube as of an event sequence by replaying the log through the projection's

@@ -1,0 +1,207 @@
+using Marten;
+using MatOutcomes.Platform.Outcomes.Cube;
+using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Studying;
+using MatOutcomes.Platform.Storage;
+using Microsoft.Extensions.Options;
+
+namespace MatOutcomes.Platform.Outcomes.Releasing;
+
+public sealed class ReleaseOptions
+{
+    /// <summary>How often a release is cut (zero: only when an admin cuts one). Research figures are
+    /// published, not live: a release a day keeps them fresh while every release moves its figures
+    /// by whole groups of patients.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often a node looks for a release another node cut.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>A release as studies read it: its frozen cells and what it may publish.</summary>
+public sealed record ReleaseSnapshot(int Number, long Sequence, DateTimeOffset CutAt, CubeSnapshot Cube, Disclosure Disclosure, NetworkFigures Network);
+
+/// <summary>Cuts releases and keeps the latest one in memory on every node. A cut freezes the live
+/// cube at its sequence, decides what each study may publish (<see cref="Disclosure"/>) and what
+/// the dashboards compare with (<see cref="NetworkFigures"/>), and stores both with the cells in one
+/// transaction; release numbers are unique, so two nodes cutting at once cannot both succeed.
+/// Earlier releases are rebuilt on demand by replaying the log to their sequence.</summary>
+public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay replay, ClinicDirectory clinics,
+    IOptions<PrivacyOptions> privacy, IOptions<ReleaseOptions> options, TimeProvider clock, ILogger<Releases> log) : BackgroundService
+{
+    private readonly SemaphoreSlim _cutting = new(1, 1);
+    private volatile ReleaseSnapshot? _latest;
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The latest release; before the first, release 0, which publishes nothing.</summary>
+    public async Task<ReleaseSnapshot> LatestAsync(CancellationToken cancellation)
+    {
+        await _loaded.Task.WaitAsync(cancellation);
+        return _latest ?? Nothing;
+    }
+
+    private ReleaseSnapshot Nothing { get; } = new(0, 0, DateTimeOffset.MinValue,
+        new CubeWriter(clinics) { Sequence = 0 }.Publish(live: false), Disclosure.Unpublished, NetworkFigures.None);
+
+    public ReleaseSnapshot? Latest => _latest;
+
+    /// <summary>Raised on this node when it holds a new latest release.</summary>
+    public event Action<ReleaseSnapshot>? Published;
+
+    /// <summary>The release whose sequence is <paramref name="sequence"/>, replayed from the event log
+    /// (a reproduction does not depend on the stored cells being intact), or null when none is.</summary>
+    public async Task<ReleaseSnapshot?> AtSequenceAsync(long sequence, CancellationToken cancellation)
+    {
+        await using var session = store.QuerySession();
+        var release = await session.Query<OutcomeRelease>().Where(r => r.Sequence == sequence).OrderBy(r => r.Id).FirstOrDefaultAsync(cancellation);
+        return release is null ? null : new ReleaseSnapshot(release.Id, release.Sequence, release.CutAt,
+            PublishedPart(await replay.AsOfAsync(release.Sequence, cancellation), release.OpenQuarter), release.Disclosure, release.Network);
+    }
+
+    public async Task<IReadOnlyList<OutcomeRelease>> ListAsync(CancellationToken cancellation)
+    {
+        await using var session = store.QuerySession();
+        return [.. await session.Query<OutcomeRelease>().OrderByDescending(r => r.Id).Take(500).ToListAsync(cancellation)];
+    }
+
+    /// <summary>Cuts a release now from the live read models (waiting until they include every
+    /// stored event, so a release is a whole sequence).</summary>
+    public async Task<ReleaseSnapshot> CutAsync(CancellationToken cancellation)
+    {
+        await _cutting.WaitAsync(cancellation);
+        try
+        {
+            await _loaded.Task.WaitAsync(cancellation);
+            await RefreshAsync(cancellation);
+            long highest;
+            await using (var query = store.QuerySession())
+                highest = (await query.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {EventStoreExtensions.Schema}.mt_events", cancellation)).Single();
+            await cube.WaitForAsync(highest, cancellation);
+            var live = await cube.CurrentAsync(cancellation);
+            var previous = _latest;
+            if (previous is not null && previous.Sequence == live.Sequence) return previous;
+            var cutAt = clock.GetUtcNow();
+            var openQuarter = Quarters.Index(Quarters.Of(DateOnly.FromDateTime(cutAt.UtcDateTime)));
+            var snapshot = PublishedPart(live, openQuarter);
+
+            var number = (previous?.Number ?? 0) + 1;
+            var k = privacy.Value.K;
+            var disclosure = await Disclosure.DecideAsync(number, snapshot, previous?.Disclosure, AtNumberAsync, k);
+            var network = NetworkFigures.Decide(number, snapshot, previous?.Network, k);
+            var release = new OutcomeRelease
+            {
+                Id = number, Sequence = snapshot.Sequence, CutAt = cutAt, OpenQuarter = openQuarter, Disclosure = disclosure, Network = network,
+            };
+
+            await using (var session = store.LightweightSession())
+            {
+                session.Insert(release);
+                session.DeleteWhere<ReleasedCell>(_ => true);
+                foreach (var cell in snapshot.Fine.Cells)
+                {
+                    if (cell.Stats.Episodes == 0 && cell.Stats.Slots.Length == 0) continue;
+                    var key = CubeKeys.Unpack(cell.Key, snapshot.Clinics);
+                    session.Insert(new ReleasedCell
+                    {
+                        Id = key.Id, Release = number, Key = key, Episodes = cell.Stats.Episodes, Relief = cell.Stats.Relief, Odi = cell.Stats.Odi,
+                        Slots = cell.Stats.Slots, Counts = cell.Stats.Counts,
+                    });
+                }
+                await session.SaveChangesAsync(cancellation);
+            }
+            log.LogInformation("Cut release {Number} at sequence {Sequence}", number, snapshot.Sequence);
+            var published = new ReleaseSnapshot(number, snapshot.Sequence, release.CutAt, snapshot, disclosure, network);
+            Publish(published);
+            return published;
+
+            async Task<CubeSnapshot> AtNumberAsync(int at)
+            {
+                if (previous?.Number == at) return previous.Cube;
+                await using var session = store.QuerySession();
+                var earlier = await session.LoadAsync<OutcomeRelease>(at, cancellation) ?? throw new InvalidOperationException($"release {at} is missing");
+                return PublishedPart(await replay.AsOfAsync(earlier.Sequence, cancellation), earlier.OpenQuarter);
+            }
+        }
+        finally
+        {
+            _cutting.Release();
+        }
+    }
+
+    private async Task<List<T>> RawAsync<T>(string clause, object? parameter, CancellationToken cancellation)
+    {
+        var table = store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+        var serializer = store.Options.Serializer();
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var command = new Npgsql.NpgsqlCommand($"select data from {table} {clause}", connection);
+        if (parameter is not null) command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = parameter });
+        var documents = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) documents.Add(serializer.FromJson<T>(reader, 0));
+        return documents;
+    }
+
+    /// <summary>What a release publishes of a snapshot: its discharged episodes of closed quarters
+    /// (see <see cref="Pooling.Published"/>), rebuilt as a cube of their own so every table, total
+    /// and per-clinic sum covers exactly them. O(cells), once per release.</summary>
+    private CubeSnapshot PublishedPart(CubeSnapshot snapshot, int openQuarter)
+    {
+        var writer = new CubeWriter(clinics);
+        foreach (var cell in snapshot.Fine.Cells)
+            if (!cell.Stats.IsEmpty && Pooling.Published(cell.Key, openQuarter))
+                writer.Set(CubeKeys.Unpack(cell.Key, snapshot.Clinics), cell.Stats);
+        foreach (var tally in snapshot.Tallies.Values) writer.SetTally(tally);
+        writer.Sequence = snapshot.Sequence;
+        return writer.Publish(live: false);
+    }
+
+    private void Publish(ReleaseSnapshot release)
+    {
+        _latest = release;
+        Published?.Invoke(release);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+                _loaded.TrySetResult();
+                if (Due()) await CutAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A unique release number lost to another node, or the database restarting: look again later.
+                log.LogWarning(e, "Could not load or cut a release; retrying");
+            }
+            await Task.Delay(options.Value.PollInterval, clock, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+        }
+    }
+
+    private bool Due()
+    {
+        if (options.Value.Interval <= TimeSpan.Zero || cube.Current is not { Sequence: > 0 } live) return false;
+        return _latest is not { } latest || (latest.Sequence != live.Sequence && clock.GetUtcNow() - latest.CutAt >= options.Value.Interval);
+    }
+
+    /// <summary>Loads the latest stored release when another node cut a newer one (at start, too: read
+    /// as raw JSON, so the first answer after a restart waits for no generated code).</summary>
+    private async Task RefreshAsync(CancellationToken cancellation)
+    {
+        var newest = (await RawAsync<OutcomeRelease>("order by id desc limit 1", null, cancellation)).FirstOrDefault();
+        if (newest is null || newest.Id == _latest?.Number) return;
+        // The stored cells are the release's already (published episodes only).
+        var cells = await RawAsync<ReleasedCell>("where release = $1", newest.Id, cancellation);
+        var writer = new CubeWriter(clinics);
+        foreach (var cell in cells) writer.Set(cell.Key, cell.Stats);
+        writer.Sequence = newest.Sequence;
+        Publish(new ReleaseSnapshot(newest.Id, newest.Sequence, newest.CutAt, writer.Publish(live: false), newest.Disclosure, newest.Network));
+    }
+}
