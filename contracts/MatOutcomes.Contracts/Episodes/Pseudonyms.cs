@@ -39,9 +39,9 @@ public static class Pseudonyms
 
     /// <summary>What a refusal says about making a good one.</summary>
     public const string HowToMake =
-        "27 characters: 'P' (patient) or 'R' (practitioner), 24 Crockford base32 characters (0-9, A-Z without I, L, O, U) " +
-        "from HMAC-SHA256 of the clinic's own id for the person under a secret the clinic keeps, and 2 check characters " +
-        "(the README's sync protocol section; Pseudonyms.ForPatient / ForPractitioner in MatOutcomes.Contracts)";
+        "'P' (patient) or 'R' (practitioner), then 24 Crockford base32 characters (0-9, A-Z without I, L, O, U) from the " +
+        "HMAC-SHA256 of the clinic's own id for the person under a secret the clinic keeps, then 2 check characters, 27 in all " +
+        "(README, sync protocol; Pseudonyms.ForPatient / ForPractitioner in MatOutcomes.Contracts)";
 
     private static readonly int[] Values = BuildValues();
 
@@ -97,7 +97,7 @@ public static class Pseudonyms
 
     internal static FieldError? Rule(string path, string? value, PseudonymKind kind) =>
         Problem(value, kind) is { } problem
-            ? new FieldError(path, "pseudonym-format", $"{problem}: a {kind.ToString().ToLowerInvariant()} pseudonym is {HowToMake}")
+            ? new FieldError(path, "pseudonym-format", $"{problem}; a {kind.ToString().ToLowerInvariant()} pseudonym is {HowToMake}")
             : null;
 
     private static void Check(ReadOnlySpan<char> kindAndBody, Span<char> check)

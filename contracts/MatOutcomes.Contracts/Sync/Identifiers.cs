@@ -57,6 +57,10 @@ public static partial class Identifiers
     public static long Cursor(string field, string? value, ICollection<FieldError> errors) =>
         Number(field, value, 0, 0, long.MaxValue, errors, "must be 0 or the nextCursor of an earlier pull, in digits 0-9");
 
+    /// <summary>An event sequence to answer as of (<c>asOf</c>); null when absent.</summary>
+    public static long? Sequence(string field, string? value, ICollection<FieldError> errors) =>
+        value is null ? null : Number(field, value, 0, 0, long.MaxValue, errors, "must be an event sequence from an earlier result, in digits 0-9");
+
     /// <summary>A whole number from a query string (a page size) within range; <paramref name="fallback"/> when absent.</summary>
     public static int Count(string field, string? value, int fallback, int min, int max, ICollection<FieldError> errors) =>
         (int)Number(field, value, fallback, min, max, errors, $"must be a whole number from {min} to {max}, in digits 0-9");

@@ -95,6 +95,19 @@ public sealed class PlatformProcess : IAsyncDisposable, IPlatform
 
     public string Tail(int lines = 40) => string.Join("\n", Log.Lines.TakeLast(lines));
 
+    /// <summary>Until the process has printed <paramref name="text"/>: its output reaches us on reader
+    /// threads, which a loaded machine can leave a few seconds behind the process.</summary>
+    public async Task<string> OutputContainingAsync(string text, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var output = Output();
+            if (output.Contains(text, StringComparison.Ordinal) || DateTime.UtcNow > deadline) return output;
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Everything the process printed so far (its log file, which it is still writing).</summary>
     public string Output()
     {

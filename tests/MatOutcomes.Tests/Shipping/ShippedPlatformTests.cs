@@ -47,7 +47,7 @@ public class ShippedPlatformTests(ITestOutputHelper output)
                              ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Postgres__DataDirectory"] = Path.Combine(folder, "pg"),
                          }, folder, contentRoot: BuildOutput))
         {
-            Assert.Contains("embedded PostgreSQL", platform.Output());
+            Assert.Contains("embedded PostgreSQL", await platform.OutputContainingAsync("embedded PostgreSQL"));
             await DriveEveryPageAsync(platform, "built");
         }
         RemovePassed(folder);
@@ -73,12 +73,12 @@ public class ShippedPlatformTests(ITestOutputHelper output)
         await using (var platform = await PlatformProcess.StartAsync(Path.Combine(published, "MatOutcomes.Platform.dll"), PublishedPort,
                          settings, folder, workingDirectory: published))
         {
-            Assert.Contains("Hosting environment: Production", platform.Output());
+            Assert.Contains("Hosting environment: Production", await platform.OutputContainingAsync("Hosting environment: Production"));
             Assert.DoesNotContain("embedded PostgreSQL", platform.Output());
 
             await DriveEveryPageAsync(platform, "published");
             // Telemetry__Exporter reached the process: the console exporter printed its spans.
-            Assert.Contains("Activity.TraceId", platform.Output());
+            Assert.Contains("Activity.TraceId", await platform.OutputContainingAsync("Activity.TraceId"));
         }
         RemovePassed(folder);
     }

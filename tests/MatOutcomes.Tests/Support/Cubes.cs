@@ -10,7 +10,7 @@ public static class Cubes
     public static CubeSnapshot Of(IEnumerable<OutcomeCell> cells, IEnumerable<ClinicTally>? tallies = null, long sequence = 1)
     {
         var writer = new CubeWriter(new ClinicDirectory());
-        foreach (var cell in cells) writer.Set(cell.Key, cell.Stats);
+        writer.Load(cells.Select(c => (c.Key, c.Stats)));
         foreach (var tally in tallies ?? []) writer.SetTally(tally);
         writer.Sequence = sequence;
         return writer.Publish(live: true);

@@ -221,6 +221,23 @@ public class IdentifierAttackTests(PlatformFixture platform) : IClassFixture<Pla
         Assert.Equal(parameter, Assert.Single(await ProblemErrorsAsync(response, HttpStatusCode.BadRequest, value)).Field);
     }
 
+    /// <summary>A lenient asOf once escaped the replay budget: the handler read "0\n" as 0 while
+    /// the budget, parsing strictly, did not charge it.</summary>
+    [Theory]
+    [InlineData("0%0A")]
+    [InlineData("%200")]
+    [InlineData("%2B0")]
+    [InlineData("00")]
+    [InlineData("%EF%BC%90")]
+    public async Task A_study_asOf_is_held_to_digits_only(string value)
+    {
+        using var researcher = platform.Client(platform.Token(Roles.Researcher));
+
+        var response = await researcher.PostAsync($"/api/studies/cohort-comparison?asOf={value}", PlatformFixture.Json("{}"));
+
+        Assert.Equal(("asOf", "integer"), Assert.Single(await ProblemErrorsAsync(response, HttpStatusCode.BadRequest, value)) is var e ? (e.Field, e.Rule) : default);
+    }
+
     [Fact]
     public async Task A_study_filter_naming_a_near_duplicate_clinic_is_refused_over_rest_and_graphql()
     {

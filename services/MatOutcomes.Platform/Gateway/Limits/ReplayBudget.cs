@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
+using MatOutcomes.Platform.Outcomes.Studying;
 using Microsoft.Extensions.Options;
 
 namespace MatOutcomes.Platform.Gateway.Limits;
@@ -84,17 +85,15 @@ public sealed class ReplayBudget : IDisposable
         }
     }
 
-    /// <summary>For REST endpoints taking <c>?asOf=</c>: a sequence the read models have not reached
-    /// is refused (earlier ones may still be committing, so the answer would not be reproducible);
-    /// then one replay is charged to the token, refused with 429 and Retry-After when spent.</summary>
+    /// <summary>For REST endpoints taking <c>?asOf=</c>: a sequence that is not a release's is refused
+    /// (research figures exist only per release); then one replay is charged to the token, refused
+    /// with 429 and Retry-After when spent.</summary>
     public static async ValueTask<object?> ChargeAsOfQuery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (!long.TryParse(http.Request.Query["asOf"], NumberStyles.None, CultureInfo.InvariantCulture, out var asOf)) return await next(context);
-        var reached = (await http.RequestServices.GetRequiredService<ProjectionLag>().ReadAsync(http.RequestAborted)).OutcomesSequence;
-        if (asOf > reached)
-            return Problems.Validation("The study query is not valid",
-                [new Contracts.FieldError("asOf", "range", $"must be an event sequence from 0 to {reached} (the read models' current sequence)")]);
+        if (!await http.RequestServices.GetRequiredService<Releases>().IsReleaseAsync(asOf, http.RequestAborted))
+            return Problems.Validation("The study query is not valid", [new Contracts.FieldError("asOf", "release", StudyReader.NotARelease)]);
         var budget = http.RequestServices.GetRequiredService<ReplayBudget>();
         var subject = http.User.FindFirst("sub")?.Value ?? "anonymous";
         if (budget.TryCharge(subject, 1, out var retryAfter)) return await next(context);

@@ -119,39 +119,44 @@ public sealed class ClinicOutcomes
     public GroupTally All => Early + Chronic;
 
     /// <summary>These sums with one cell's episodes added (sign +1) or taken out (−1).</summary>
-    public ClinicOutcomes With(long key, CellStats stats, int sign)
-    {
-        var early = PainDurations.IsEarly(PackedKey.Duration(key), ChronicFromWeeks);
-        var change = PairMoments.Change(stats, Slots.Latest);
-        var responders = PairMoments.Indicator(stats, Slots.Latest, DefaultResponders).Y;
-        var group = new GroupTally(stats.Episodes, stats.Relief, change.N, change.Y, change.YY, responders).Times(sign);
-        var active = PackedKey.Completed(key) ? 0 : stats.Episodes * sign;
+    public ClinicOutcomes With(long key, CellStats stats, int sign) => WithAll([(key, stats, sign)]);
 
+    /// <summary>These sums with many cells added or taken out at once (a load copies the arrays once).</summary>
+    public ClinicOutcomes WithAll(IEnumerable<(long Key, CellStats Stats, int Sign)> changes)
+    {
         var xtx = (long[])XtX.Clone();
         var xty = (long[])Xty.Clone();
-        var m = change.Times(sign);
-        var columns = Design.Columns(key, early);
+        var (earlySums, chronicSums, activeEarly, activeChronic, yty) = (Early, Chronic, ActiveEarly, ActiveChronic, Yty);
         var w = Design.Width;
         var last = Design.Baseline;
-        foreach (var i in columns)
+        Span<int> columns = stackalloc int[6];
+        foreach (var (key, stats, sign) in changes)
         {
-            foreach (var j in columns) xtx[i * w + j] += m.N;
-            xtx[i * w + last] += m.B;
-            xtx[last * w + i] += m.B;
-            xty[i] += m.Y;
-        }
-        xtx[last * w + last] += m.BB;
-        xty[last] += m.BY;
+            var early = PainDurations.IsEarly(PackedKey.Duration(key), ChronicFromWeeks);
+            var change = PairMoments.Change(stats, Slots.Latest);
+            var responders = PairMoments.Indicator(stats, Slots.Latest, DefaultResponders).Y;
+            var group = new GroupTally(stats.Episodes, stats.Relief, change.N, change.Y, change.YY, responders).Times(sign);
+            var active = PackedKey.Completed(key) ? 0 : stats.Episodes * sign;
+            if (early) (earlySums, activeEarly) = (earlySums + group, activeEarly + active);
+            else (chronicSums, activeChronic) = (chronicSums + group, activeChronic + active);
 
+            var m = change.Times(sign);
+            var used = columns[..Design.Columns(key, early, columns)];
+            foreach (var i in used)
+            {
+                foreach (var j in used) xtx[i * w + j] += m.N;
+                xtx[i * w + last] += m.B;
+                xtx[last * w + i] += m.B;
+                xty[i] += m.Y;
+            }
+            xtx[last * w + last] += m.BB;
+            xty[last] += m.BY;
+            yty += m.YY;
+        }
         return new ClinicOutcomes
         {
-            Early = early ? Early + group : Early,
-            Chronic = early ? Chronic : Chronic + group,
-            ActiveEarly = ActiveEarly + (early ? active : 0),
-            ActiveChronic = ActiveChronic + (early ? 0 : active),
-            XtX = xtx,
-            Xty = xty,
-            Yty = Yty + m.YY,
+            Early = earlySums, Chronic = chronicSums, ActiveEarly = activeEarly, ActiveChronic = activeChronic,
+            XtX = xtx, Xty = xty, Yty = yty,
         };
     }
 }

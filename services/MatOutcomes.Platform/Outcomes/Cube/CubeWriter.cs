@@ -26,6 +26,14 @@ public sealed class CubeWriter
         public int Count;
         public bool Shared;
 
+        /// <summary>Sets a roll-up cell on a fresh grain (loading).</summary>
+        public void Put(long rolled, CellStats stats)
+        {
+            if (Count == Cells.Length) Array.Resize(ref Cells, Count * 2);
+            Index[rolled] = Count;
+            Cells[Count++] = new CubeCell(rolled, stats);
+        }
+
         public void Add(long key, CellStats stats, int sign)
         {
             var rolled = key & Mask;
@@ -79,6 +87,32 @@ public sealed class CubeWriter
         var outcomes = _clinicOutcomes.GetValueOrDefault(clinic) ?? ClinicOutcomes.Empty;
         _clinicOutcomes[clinic] = outcomes.With(packed, old, -1).With(packed, stats, +1);
         return clinic;
+    }
+
+    /// <summary>Loads many fine cells into an empty writer at once: each roll-up cell and each clinic's
+    /// sums are built in one pass instead of one change at a time (a node starting up, a release, a replay).</summary>
+    public void Load(IEnumerable<(CellKey Key, CellStats Stats)> cells)
+    {
+        if (_fine.Count > 0) throw new InvalidOperationException("Load fills an empty writer; Set changes a loaded one.");
+        var byClinic = new Dictionary<int, List<(long, CellStats, int)>>();
+        foreach (var (key, stats) in cells)
+        {
+            if (stats.IsEmpty && stats.Slots.Length == 0) continue;
+            var clinic = _clinics.IndexOf(key.Clinic);
+            var packed = PackedKey.Pack(clinic, key);
+            _fine[packed] = _fine.TryGetValue(packed, out var known) ? known.Plus(stats) : stats;
+        }
+        foreach (var (packed, stats) in _fine)
+        {
+            var clinic = PackedKey.Clinic(packed);
+            if (!byClinic.TryGetValue(clinic, out var list)) byClinic[clinic] = list = [];
+            list.Add((packed, stats, +1));
+        }
+        foreach (var grain in _grains)
+            foreach (var group in _fine.GroupBy(c => c.Key & grain.Mask))
+                grain.Put(group.Key, CellStats.Sum([.. group.Select(c => c.Value)]));
+        _clinicOutcomes = byClinic.ToDictionary(c => c.Key, c => ClinicOutcomes.Empty.WithAll(c.Value));
+        _clinicOutcomesShared = false;
     }
 
     /// <summary>Adds one episode's contribution (as-of replays build cells this way).</summary>

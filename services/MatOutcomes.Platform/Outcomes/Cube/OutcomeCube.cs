@@ -112,8 +112,10 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
         var tallies = await ChangedAsync<ClinicTally>(session, after, cancellation);
 
         var changed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var cell in cells)
-            if (_writer.Set(cell.Key, cell.Stats) is not null) changed.Add(cell.Key.Clinic);
+        if (full) _writer.Load(cells.Select(c => (c.Key, c.Stats)));
+        else
+            foreach (var cell in cells)
+                if (_writer.Set(cell.Key, cell.Stats) is not null) changed.Add(cell.Key.Clinic);
         foreach (var tally in tallies)
         {
             _writer.SetTally(tally);

@@ -105,6 +105,23 @@ public sealed class CellStats
         _ => throw new ArgumentOutOfRangeException(nameof(family)),
     };
 
+    /// <summary>The sum of many cells in one pass (loading a table, not one change at a time).</summary>
+    public static CellStats Sum(IReadOnlyList<CellStats> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var counts = new Dictionary<int, int>();
+        var (episodes, relief, odi) = (0, default(FixedMoments), default(FixedMoments));
+        foreach (var part in parts)
+        {
+            episodes += part.Episodes;
+            relief += part.Relief;
+            odi += part.Odi;
+            for (var i = 0; i < part.Slots.Length; i++) counts[part.Slots[i]] = counts.GetValueOrDefault(part.Slots[i]) + part.Counts[i];
+        }
+        var slots = counts.Where(c => c.Value != 0).Select(c => c.Key).Order().ToArray();
+        return new CellStats(episodes, relief, odi, slots, [.. slots.Select(s => counts[s])]);
+    }
+
     public bool SameAs(CellStats other) =>
         Episodes == other.Episodes && Relief == other.Relief && Odi == other.Odi &&
         Slots.AsSpan().SequenceEqual(other.Slots) && Counts.AsSpan().SequenceEqual(other.Counts);

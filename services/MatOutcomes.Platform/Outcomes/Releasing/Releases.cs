@@ -58,6 +58,10 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
             PublishedPart(await replay.AsOfAsync(release.Sequence, cancellation), release.OpenQuarter), release.Disclosure, release.Network);
     }
 
+    /// <summary>Whether a release was cut at <paramref name="sequence"/> (a lookup, no replay).</summary>
+    public async Task<bool> IsReleaseAsync(long sequence, CancellationToken cancellation) =>
+        _latest?.Sequence == sequence || (await RawAsync<OutcomeRelease>("where sequence = $1 limit 1", sequence, cancellation)).Count > 0;
+
     public async Task<IReadOnlyList<OutcomeRelease>> ListAsync(CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
@@ -148,9 +152,11 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
     private CubeSnapshot PublishedPart(CubeSnapshot snapshot, int openQuarter)
     {
         var writer = new CubeWriter(clinics);
+        var published = new List<(CellKey, CellStats)>();
         foreach (var cell in snapshot.Fine.Cells)
             if (!cell.Stats.IsEmpty && Pooling.Published(cell.Key, openQuarter))
-                writer.Set(CubeKeys.Unpack(cell.Key, snapshot.Clinics), cell.Stats);
+                published.Add((CubeKeys.Unpack(cell.Key, snapshot.Clinics), cell.Stats));
+        writer.Load(published);
         foreach (var tally in snapshot.Tallies.Values) writer.SetTally(tally);
         writer.Sequence = snapshot.Sequence;
         return writer.Publish(live: false);
@@ -200,7 +206,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
         // The stored cells are the release's already (published episodes only).
         var cells = await RawAsync<ReleasedCell>("where release = $1", newest.Id, cancellation);
         var writer = new CubeWriter(clinics);
-        foreach (var cell in cells) writer.Set(cell.Key, cell.Stats);
+        writer.Load(cells.Select(c => (c.Key, c.Stats)));
         writer.Sequence = newest.Sequence;
         Publish(new ReleaseSnapshot(newest.Id, newest.Sequence, newest.CutAt, writer.Publish(live: false), newest.Disclosure, newest.Network));
     }

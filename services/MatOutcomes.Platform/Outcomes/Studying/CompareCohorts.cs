@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MatOutcomes.Contracts;
+using MatOutcomes.Contracts.Sync;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Gateway.Limits;
@@ -21,7 +22,7 @@ public static class CompareCohorts
             .Produces<CohortComparison>();
 
     private static async Task<IResult> Handle(HttpRequest request, StudyReader reader, IOptions<PrivacyOptions> privacy,
-        ReplayBudget replays, CancellationToken cancellation, long? asOf = null)
+        ReplayBudget replays, CancellationToken cancellation, string? asOf = null)
     {
         StudyQuery query;
         try
@@ -34,11 +35,13 @@ public static class CompareCohorts
             return Problems.Validation("The study query is not valid", [new FieldError(e.Path?.TrimStart('$', '.') ?? "", "json", e.Message)]);
         }
 
+        // asOf arrives as text held to digits only: long binding read "5\n" as 5, which the replay
+        // budget (parsing strictly) did not charge.
         var errors = query.Validate().ToList();
-        if (asOf is < 0) errors.Add(new FieldError("asOf", "range", "must be an event sequence from an earlier result"));
+        var at = Identifiers.Sequence("asOf", asOf, errors);
         if (errors.Count > 0) return Problems.Validation("The study query is not valid", errors);
 
-        var release = asOf is { } at ? await replays.RunAsync(at, ct => reader.AsOfAsync(at, ct), cancellation) : await reader.CurrentAsync(cancellation);
+        var release = at is { } sequence ? await replays.RunAsync(sequence, ct => reader.AsOfAsync(sequence, ct), cancellation) : await reader.CurrentAsync(cancellation);
         if (release is null)
             return Problems.Validation("The study query is not valid", [new FieldError("asOf", "release", StudyReader.NotARelease)]);
         return TypedResults.Ok(StudyCalculator.Remembered(release.Cube, release.Disclosure, query, privacy.Value.K));

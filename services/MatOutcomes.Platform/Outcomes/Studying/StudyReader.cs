@@ -32,7 +32,8 @@ public sealed class StudyReader(Releases releases)
 /// concurrent requests for one sequence share a replay.</summary>
 public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
 {
-    private const int Kept = 8;
+    // A replay holds a whole cube: a few are remembered (saved studies re-run at their release).
+    private const int Kept = 3;
     private readonly Lock _lock = new();
     private readonly LinkedList<(long Sequence, Task<CubeSnapshot> Replay)> _recent = [];
 
@@ -53,11 +54,13 @@ public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
     private async Task<CubeSnapshot> ReplayAsync(long sequence, CancellationToken cancellation)
     {
         var writer = new CubeWriter(clinics);
+        var cells = new Dictionary<string, (CellKey Key, CellStats Stats)>(StringComparer.Ordinal);
         var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
         await foreach (var replayed in EpisodeReplay.ReadAsync(store, sequence, cancellation))
         {
             if (replayed.Episode is not { } episode) continue;
-            if (Contribution.Of(replayed.Clinic, episode) is { } contribution) writer.Add(contribution);
+            if (Contribution.Of(replayed.Clinic, episode) is { } contribution)
+                cells[contribution.Key.Id] = (contribution.Key, (cells.TryGetValue(contribution.Key.Id, out var known) ? known.Stats : CellStats.Empty).With(contribution, +1));
             if (ActivityContribution.Of(episode) is { } activity)
             {
                 if (!tallies.TryGetValue(replayed.Clinic, out var tally))
@@ -65,6 +68,7 @@ public sealed class CubeReplay(IDocumentStore store, ClinicDirectory clinics)
                 tally.Apply(activity, +1);
             }
         }
+        writer.Load(cells.Values);
         foreach (var tally in tallies.Values) writer.SetTally(tally);
         writer.Sequence = sequence;
         return writer.Publish(live: false);
