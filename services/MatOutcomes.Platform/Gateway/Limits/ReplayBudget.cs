@@ -91,7 +91,10 @@ public sealed class ReplayBudget : IDisposable
     public static async ValueTask<object?> ChargeAsOfQuery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (!long.TryParse(http.Request.Query["asOf"], NumberStyles.None, CultureInfo.InvariantCulture, out var asOf)) return await next(context);
+        // Anything but plain digits goes on to the endpoint, which refuses it by name ("00" parses as 0).
+        var text = http.Request.Query["asOf"].ToString();
+        if (!Contracts.Sync.Identifiers.CountPattern().IsMatch(text) ||
+            !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var asOf)) return await next(context);
         if (!await http.RequestServices.GetRequiredService<Releases>().IsReleaseAsync(asOf, http.RequestAborted))
             return Problems.Validation("The study query is not valid", [new Contracts.FieldError("asOf", "release", StudyReader.NotARelease)]);
         var budget = http.RequestServices.GetRequiredService<ReplayBudget>();
