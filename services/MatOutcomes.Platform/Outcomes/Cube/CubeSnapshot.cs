@@ -59,6 +59,9 @@ public sealed class CubeSnapshot
     public CubeTable TableFor(Dimension needed) =>
         Tables.Where(t => t.Keeps(needed)).MinBy(t => t.Count) ?? Fine;
 
+    /// <summary>A table laid out for scanning (see <see cref="FlatTable"/>), built once per snapshot.</summary>
+    public FlatTable Flat(CubeTable table) => Memo($"flat:{table.Kept}", _ => new FlatTable(table));
+
     public int? ClinicIndex(string clinic)
     {
         for (var i = 0; i < Clinics.Count; i++)

@@ -30,8 +30,21 @@ public sealed class CohortSums
         Episodes += stats.Episodes;
         Relief += stats.Relief;
         Odi += stats.Odi;
-        var slots = stats.Slots;
-        var counts = stats.Counts;
+        AddSlots(stats.Slots, stats.Counts, highestImproved);
+    }
+
+    /// <summary>Adds cell <paramref name="cell"/> of a flat table.</summary>
+    public void Add(FlatTable table, int cell, int[] highestImproved)
+    {
+        Episodes += table.Episodes[cell];
+        Relief += table.Relief[cell];
+        Odi += table.Odi[cell];
+        var (from, to) = (table.SlotStart[cell], table.SlotStart[cell + 1]);
+        AddSlots(table.Slots.AsSpan(from, to - from), table.Counts.AsSpan(from, to - from), highestImproved);
+    }
+
+    private void AddSlots(ReadOnlySpan<int> slots, ReadOnlySpan<int> counts, int[] highestImproved)
+    {
         for (var i = 0; i < slots.Length; i++)
         {
             var slot = slots[i];
@@ -128,7 +141,11 @@ public sealed class ModelSums
     {
         var change = PairMoments.Change(stats, pairFamily);
         if (change.N == 0) return;
-        var responder = PairMoments.Indicator(stats, pairFamily, responders);
+        Accumulate(key, early, change, PairMoments.Indicator(stats, pairFamily, responders));
+    }
+
+    private void Accumulate(long key, bool early, PairMoments change, PairMoments responder)
+    {
         Span<int> columns = stackalloc int[6];
         columns = columns[..Design.Columns(key, early, columns)];
         var w = Design.Width;
@@ -154,6 +171,22 @@ public sealed class ModelSums
         for (var i = 0; i < XtX.Length; i++) XtX[i] += xtx[i];
         for (var i = 0; i < XtyChange.Length; i++) XtyChange[i] += xty[i];
         YtyChange += yty;
+    }
+
+    /// <summary>Adds cell <paramref name="cell"/> of a flat table (as <see cref="Add(long, CellStats, int, bool, bool[])"/>
+    /// for the latest NPRS).</summary>
+    public void Add(FlatTable table, int cell, bool early, bool[] responders)
+    {
+        var change = table.Change[cell];
+        if (change.N == 0) return;
+        long y = 0, by = 0;
+        for (var p = table.PairStart[cell]; p < table.PairStart[cell + 1]; p++)
+        {
+            if (!responders[table.PairBaseline[p] * 11 + table.PairScore[p]]) continue;
+            y += table.PairCount[p];
+            by += (long)table.PairCount[p] * table.PairBaseline[p];
+        }
+        Accumulate(table.Keys[cell], early, change, new PairMoments(change.N, change.B, change.BB, y, by, y));
     }
 
     public void Add(ModelSums other)

@@ -144,10 +144,11 @@ public static class StudyCalculator
         var bands = Enumerable.Range(0, PainDurations.Count).Select(_ => new CohortSums()).ToArray();
         var rule = query.NprsRule;
         var highest = Enumerable.Range(0, 11).Select(rule.HighestImproved).ToArray();
-        foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Duration).Cells)
+        var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Duration));
+        for (var i = 0; i < table.Count; i++)
         {
-            if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
-            bands[(int)PackedKey.Duration(cell.Key)].Add(cell.Stats, highest);
+            if (table.Episodes[i] == 0 || !filter.Matches(table.Keys[i])) continue;
+            bands[(int)PackedKey.Duration(table.Keys[i])].Add(table, i, highest);
         }
         return bands;
     }
@@ -155,15 +156,19 @@ public static class StudyCalculator
     /// <summary>The model's sums per clinic (by index) over the matching cells.</summary>
     public static Dictionary<int, ModelSums> ClinicModels(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
     {
-        var clinics = new Dictionary<int, ModelSums>();
+        var perClinic = new ModelSums?[snapshot.Clinics.Count];
         var responders = query.NprsRule.Table();
-        foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic).Cells)
+        var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
+        for (var i = 0; i < table.Count; i++)
         {
-            if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
-            var clinic = PackedKey.Clinic(cell.Key);
-            if (!clinics.TryGetValue(clinic, out var sums)) clinics[clinic] = sums = new ModelSums();
-            sums.Add(cell.Key, cell.Stats, Slots.Latest, query.IsEarly(PackedKey.Duration(cell.Key)), responders);
+            var key = table.Keys[i];
+            if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
+            var clinic = PackedKey.Clinic(key);
+            (perClinic[clinic] ??= new ModelSums()).Add(table, i, query.IsEarly(PackedKey.Duration(key)), responders);
         }
+        var clinics = new Dictionary<int, ModelSums>();
+        for (var c = 0; c < perClinic.Length; c++)
+            if (perClinic[c] is { } sums) clinics[c] = sums;
         return clinics;
     }
 
