@@ -117,17 +117,17 @@ public static class Weighting
         var rank = new int[byId.Length];
         for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
         var entries = new List<Entry>();
-        foreach (var cell in snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic).Cells)
+        var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
+        for (var i = 0; i < table.Count; i++)
         {
-            if (cell.Stats.Episodes == 0 || !filter.Matches(cell.Key)) continue;
-            var early = query.IsEarly(PackedKey.Duration(cell.Key));
-            var clinic = (long)rank[PackedKey.Clinic(cell.Key)] * groupCount;
-            var (slots, counts) = (cell.Stats.Slots, cell.Stats.Counts);
-            var start = Array.BinarySearch(slots, Slots.Latest);
-            for (var i = start >= 0 ? start : ~start; i < slots.Length && slots[i] < Slots.Latest + 121; i++)
+            var key = table.Keys[i];
+            if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
+            var early = query.IsEarly(PackedKey.Duration(key));
+            var clinic = (long)rank[PackedKey.Clinic(key)] * groupCount;
+            for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
-                int b = (slots[i] - Slots.Latest) / 11, score = (slots[i] - Slots.Latest) % 11;
-                entries.Add(new Entry(clinic + GroupIndex(cell.Key, b), early, counts[i], b - score, rule.Improved(b, score)));
+                int b = table.PairBaseline[p], score = table.PairScore[p];
+                entries.Add(new Entry(clinic + GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score)));
             }
         }
         var sorted = entries.ToArray();
