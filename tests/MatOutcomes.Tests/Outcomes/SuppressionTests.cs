@@ -4,6 +4,8 @@ using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Auth;
 using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
+using MatOutcomes.Platform.Outcomes.Releasing;
+using ReleaseDisclosure = MatOutcomes.Platform.Outcomes.Releasing.Disclosure;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Tests.Support;
 
@@ -89,9 +91,10 @@ public class SuppressionTests
     }
 
     [Fact]
-    public void A_covariate_level_with_fewer_than_k_episodes_in_a_cohort_gets_no_balance_figures()
+    public async Task A_covariate_level_with_fewer_than_k_episodes_in_a_cohort_gets_no_balance_figures()
     {
-        // 120 low-back episodes, early and chronic, and 3 chronic ones with mixed-region pain.
+        // 120 low-back episodes, early and chronic, and 3 chronic ones with mixed-region pain;
+        // region and sex both published at the study's grid (each level holds 0 or k+ per cohort).
         var contributions = Enumerable.Range(0, 123).Select(i =>
         {
             var region = i < 120 ? ComplaintRegion.LowBack : ComplaintRegion.Mixed;
@@ -100,22 +103,34 @@ public class SuppressionTests
             var baseline = 5 + i % 4;
             var latest = Math.Max(0, baseline - i % 5);
             return new Contribution(key, baseline, latest, latest, null, null, 1.5, null, null, 5, Cubes.NeverReached(baseline), false, false);
-        });
+        }).ToList();
+        var cube = Cubes.Of(contributions);
+        var disclosure = await ReleaseDisclosure.DecideAsync(1, cube, null, _ => throw new InvalidOperationException(), K);
+        // The release withholds counts by region (3 mixed-region episodes), so the balance by region
+        // is withheld too, level by level: but the figures of one level are also judged on their own.
+        Assert.False(disclosure.Allows(Dimension.Region, Measure.Latest));
 
-        var weighted = StudyCalculator.Compare(Cubes.Of(contributions), new StudyQuery(), K).PropensityWeighted;
+        var weighted = StudyCalculator.Compare(cube, disclosure, new StudyQuery(), K).PropensityWeighted;
         var balance = weighted.Balance;
 
-        var mixed = Assert.Single(balance, r => r.Covariate == "region" && r.Level == "mixed");
-        Assert.True(mixed.Suppressed);
-        Assert.Null(mixed.SmdBefore);
-        Assert.Null(mixed.SmdAfter);
+        Assert.All(balance.Where(r => r.Covariate == "region"), r => Assert.True(r is { Suppressed: true, SmdBefore: null, SmdAfter: null }));
+        // Every region is listed withheld, held or not: which regions a study holds is from the data.
+        Assert.Equal(Enum.GetValues<ComplaintRegion>().Length, balance.Count(r => r.Covariate == "region"));
         Assert.Contains(balance, r => r is { Covariate: "sex", Level: "male", Suppressed: false, SmdBefore: not null });
         // The first region present (low back) is the reference once neck is absent and mixed is all chronic.
         Assert.True(weighted.Converged);
         Assert.Equal(3, weighted.Parameters);
-        // Levels no episode has get no row; pooled sexes get none of their own.
-        Assert.DoesNotContain(balance, r => r.Covariate == "region" && r.Level == "neck");
+        // Pooled sexes get no row of their own.
         Assert.DoesNotContain(balance, r => r.Covariate == "sex" && r.Level is "other" or "not-stated");
+
+        // Had the release published counts by region, the thin level would still be withheld on its own.
+        var everyGrid = new ReleaseDisclosure();
+        Array.Fill(everyGrid.Safe, -1);
+        var byRegion = StudyCalculator.Compare(cube, everyGrid, new StudyQuery(), K).PropensityWeighted.Balance;
+        var mixed = Assert.Single(byRegion, r => r.Covariate == "region" && r.Level == "mixed");
+        Assert.True(mixed is { Suppressed: true, SmdBefore: null, SmdAfter: null });
+        Assert.Contains(byRegion, r => r is { Covariate: "region", Level: "low-back", Suppressed: false, SmdBefore: not null });
+        Assert.DoesNotContain(byRegion, r => r.Covariate == "region" && r.Level == "neck");
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class PropensityWeightingGraphType : ObjectGraphType<WeightedCompa
         Field<NonNullGraphType<WeightSummaryGraphType>>("early").Description("The early cohort's stabilised weights.").Resolve(c => c.Source.Early);
         Field<NonNullGraphType<WeightSummaryGraphType>>("chronic").Description("The chronic cohort's stabilised weights.").Resolve(c => c.Source.Chronic);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<BalanceRowGraphType>>>>("balance")
-            .Description("Covariate balance before and after weighting, one row per level present in the study and one for baseline NPRS.")
+            .Description("Covariate balance before and after weighting, one row per level present in the study (every level, withheld, where the release does not publish counts by that covariate) and one for baseline NPRS.")
             .Resolve(c => CohortComparisonGraphType.Counted(c, c.Source.Balance));
     }
 }
@@ -58,7 +58,8 @@ public sealed class BalanceRowGraphType : ObjectGraphType<BalanceRow>
         Name = "BalanceRow";
         Description = "Standardized mean difference (early minus chronic) of one covariate level before and after weighting, both over the " +
                       "unweighted pooled SD √((s²_early + s²_chronic)/2) with divisor n, so that a change is a change of means. |SMD| < 0.1 " +
-                      "is the usual mark of balance. Only SMDs are shown, never a level's count or share.";
+                      "is the usual mark of balance. Only SMDs are shown, never a level's count or share; a covariate's rows are withheld (every level listed) " +
+                      "unless the release publishes counts at the study's grid with that covariate added.";
         Field(x => x.Covariate).Description("`region`, `ageBand`, `sex`, `occupation` or `baselineNprs`.");
         Field(x => x.Level, nullable: true).Description("The level's wire name (e.g. `low-back`); null for baseline NPRS. Sex levels are pooled as the disclosure rules pool them (`other` and `not-stated` count under `male`).");
         Field(x => x.SmdBefore, nullable: true).Description("SMD before weighting; null when suppressed or the SD is 0.");

@@ -110,7 +110,8 @@ public static class StudyCalculator
             withheld,
             TimePoints.Difference(e.AtDischarge, c.AtDischarge),
             TimePoints.Difference(e.AtFollowUp, c.AtFollowUp),
-            Weighting.Compare(snapshot, filter, query, k, !groupsShown));
+            Weighting.Compare(snapshot, filter, query, k, !groupsShown,
+                covariate => disclosure.Allows(restricted | covariate, Measure.Latest)));
     }
 
     /// <summary>A comparison is a pure function of the snapshot, the filter and k: computed once per

@@ -71,7 +71,11 @@ public static class Weighting
         public double EarlyN, EarlyY, EarlyR, ChronicN, ChronicY, ChronicR;
     }
 
-    public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k, bool suppressed)
+    /// <param name="balanceShown">Whether a covariate's balance rows may be shown: their SMDs, with the
+    /// cohort sizes, could be solved back to each level's counts by cohort, so they are shown only
+    /// where the release publishes counts at the study's grid with that covariate added.</param>
+    public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k, bool suppressed,
+        Func<Dimension, bool> balanceShown)
     {
         if (suppressed) return WeightedComparison.Withheld;
         var groupCount = GroupIndex(PatternMask, 10) + 1;
@@ -94,7 +98,7 @@ public static class Weighting
             Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
             Estimate(pooled, clinics, columns.Length, k, t => t.R, t => t.R, c => (c.EarlyR, c.ChronicR)),
             Summary(pooled, early: true, pEarly), Summary(pooled, early: false, pEarly),
-            Balance(pooled, k));
+            Balance(pooled, k, balanceShown));
     }
 
     /// <summary>Region, occupation, age band and sex: the covariates constant within a cell. Their
@@ -348,19 +352,22 @@ public static class Weighting
         return new WeightSummary(sum / n, sum * sum / squares);
     }
 
-    private static IReadOnlyList<BalanceRow> Balance(IReadOnlyList<Group> groups, int k)
+    private static IReadOnlyList<BalanceRow> Balance(IReadOnlyList<Group> groups, int k, Func<Dimension, bool> shown)
     {
         var rows = new List<BalanceRow>();
-        void Levels<T>(string covariate, IEnumerable<T> levels, Func<long, T> of) where T : struct, Enum
+        void Levels<T>(string covariate, Dimension dimension, IEnumerable<T> levels, Func<long, T> of) where T : struct, Enum
         {
             foreach (var level in levels)
-                rows.AddRange(Row(groups, k, covariate, ProtocolJson.WireName(level), g => EqualityComparer<T>.Default.Equals(of(g.Pattern), level) ? 1 : 0, binary: true));
+                rows.AddRange(shown(dimension)
+                    ? Row(groups, k, covariate, ProtocolJson.WireName(level), g => EqualityComparer<T>.Default.Equals(of(g.Pattern), level) ? 1 : 0, binary: true)
+                    // Every level, present or not: which levels the study holds is itself from the data.
+                    : [new BalanceRow(covariate, ProtocolJson.WireName(level), null, null, true)]);
         }
-        Levels("region", Enum.GetValues<ComplaintRegion>(), PackedKey.Region);
-        Levels("ageBand", Enum.GetValues<AgeBand>(), PackedKey.AgeBand);
+        Levels("region", Dimension.Region, Enum.GetValues<ComplaintRegion>(), PackedKey.Region);
+        Levels("ageBand", Dimension.AgeBand, Enum.GetValues<AgeBand>(), PackedKey.AgeBand);
         // Rare sexes as the disclosure rules pool them, so that no row stands for a rare category alone.
-        Levels("sex", Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct(), key => Pooling.GroupOf(PackedKey.Sex(key)));
-        Levels("occupation", Enum.GetValues<OccupationGroup>(), PackedKey.Occupation);
+        Levels("sex", Dimension.Sex, Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct(), key => Pooling.GroupOf(PackedKey.Sex(key)));
+        Levels("occupation", Dimension.Occupation, Enum.GetValues<OccupationGroup>(), PackedKey.Occupation);
         rows.AddRange(Row(groups, k, "baselineNprs", null, g => g.Baseline, binary: false));
         return rows;
     }
