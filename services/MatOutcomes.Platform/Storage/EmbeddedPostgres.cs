@@ -95,6 +95,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops a throwaway cluster whose owner is gone (a test run killed before its exit
+    /// handler ran) and deletes its folder, so killed runs do not pile up servers.</summary>
+    public static async Task RemoveAbandonedAsync(string dataDirectory)
+    {
+        if (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
+            await RunAsync(Path.Combine(FindBinaries(), "pg_ctl"), ["-D", dataDirectory, "-m", "immediate", "-w", "stop"],
+                asPostgres: IsRoot, CancellationToken.None, throwOnFailure: false);
+        try { Directory.Delete(dataDirectory, recursive: true); }
+        catch (IOException) { /* a leftover temp folder is harmless */ }
+    }
+
     /// <summary>Starts the cluster and returns its port and true; or, when another process started it
     /// in the meantime, that cluster's port and false.</summary>
     private static async Task<(int Port, bool StartedHere)> StartClusterAsync(string bin, string dataDirectory, bool durable,

@@ -26,9 +26,29 @@ public static class TestCluster
         if (Environment.GetEnvironmentVariable("MATOUTCOMES_TEST_POSTGRES") is { Length: > 0 } external)
             return database => new NpgsqlConnectionStringBuilder(external) { Database = database }.ConnectionString;
 
-        var directory = Path.Combine(Path.GetTempPath(), "matoutcomes-pg", $"tests-{Environment.ProcessId}");
+        var root = Path.Combine(Path.GetTempPath(), "matoutcomes-pg");
+        await RemoveAbandonedAsync(root);
+        var directory = Path.Combine(root, $"tests-{Environment.ProcessId}");
         var cluster = await EmbeddedPostgres.StartAsync(directory, durable: false, deleteOnStop: true);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return database => cluster.ConnectionString(database);
+    }
+
+    /// <summary>Clusters of earlier test runs whose process is gone: a run killed by a timeout never
+    /// reached its exit handler, and its server would otherwise hold memory and a port for good.</summary>
+    private static async Task RemoveAbandonedAsync(string root)
+    {
+        if (!Directory.Exists(root)) return;
+        foreach (var folder in Directory.GetDirectories(root, "tests-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder)["tests-".Length..], out var pid) || IsAlive(pid)) continue;
+            await EmbeddedPostgres.RemoveAbandonedAsync(folder);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try { return !System.Diagnostics.Process.GetProcessById(pid).HasExited; }
+        catch (ArgumentException) { return false; }
     }
 }
