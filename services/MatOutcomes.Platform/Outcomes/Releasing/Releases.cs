@@ -203,11 +203,15 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
     {
         var newest = (await RawAsync<OutcomeRelease>("order by id desc limit 1", null, cancellation)).FirstOrDefault();
         if (newest is null || newest.Id == _latest?.Number) return;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // The stored cells are the release's already (published episodes only).
         var cells = await RawAsync<ReleasedCell>("where release = $1", newest.Id, cancellation);
+        var read = clock.Elapsed;
         var writer = new CubeWriter(clinics);
         writer.Load(cells.Select(c => (c.Key, c.Stats)));
         writer.Sequence = newest.Sequence;
         Publish(new ReleaseSnapshot(newest.Id, newest.Sequence, newest.CutAt, writer.Publish(live: false), newest.Disclosure, newest.Network));
+        log.LogInformation("Release {Number} loaded: {Cells} cells in {Ms:F0} ms (reading {Read:F0} ms)",
+            newest.Id, cells.Count, clock.Elapsed.TotalMilliseconds, read.TotalMilliseconds);
     }
 }

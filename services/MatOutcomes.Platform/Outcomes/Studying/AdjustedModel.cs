@@ -84,22 +84,30 @@ public sealed class AdjustedModel
         return [.. kept];
     }
 
-    /// <summary>The coefficient of "early": early minus chronic, adjusted for the other covariates,
-    /// with its classical interval and its cluster-robust one over <paramref name="clusters"/> (the
-    /// same model's sums per clinic).</summary>
-    public AdjustedEstimate EarlyEffect(int k, bool suppressed, IEnumerable<ModelSums> clusters)
+    /// <summary>The coefficient of "early" in each model (fitted from the same sums, so with one
+    /// design): early minus chronic, adjusted for the other covariates, with its classical interval
+    /// and its cluster-robust one over <paramref name="clusters"/> (the same sums per clinic).</summary>
+    public static AdjustedEstimate[] EarlyEffects(IReadOnlyList<AdjustedModel> models, int k, bool suppressed, IReadOnlyList<ModelSums> clusters)
     {
-        var at = Array.IndexOf(_columns, Design.Early);
-        if (suppressed || N < k || !Fitted || at < 0) return AdjustedEstimate.Withheld;
-        var estimate = _beta![at];
-        var classical = Studying.Inference.Interval(estimate, Math.Sqrt(ResidualVariance * _inverse![at, at]), N - Parameters, null);
-        var (covariance, g) = ClusterRobust.Covariance(_inverse, _beta, _columns,
-            clusters.Select(c => (c.XtX, Outcome == ModelOutcome.Change ? c.XtyChange : c.XtyResponder, c.N)), Design.Width);
-        var robust = covariance is null
-            ? new Inference(null, null, null, null, g, false)
-            : Studying.Inference.Interval(estimate, Math.Sqrt(covariance[at, at]), g - 1, g);
-        var (kind, headline) = robust.StandardError is null ? (InferenceKind.Classical, classical) : (InferenceKind.ClusterRobust, robust);
-        return new(estimate, headline.StandardError, headline.Lower, headline.Upper, N, Parameters, false, kind, classical, robust);
+        var first = models[0];
+        var at = Array.IndexOf(first._columns, Design.Early);
+        if (suppressed || first.N < k || !first.Fitted || at < 0) return [.. models.Select(_ => AdjustedEstimate.Withheld)];
+        if (models.Any(m => m.N != first.N || !m._columns.SequenceEqual(first._columns)))
+            throw new ArgumentException("The models do not share one design.", nameof(models));
+
+        var (covariances, g) = ClusterRobust.Covariance(first._inverse!, [.. models.Select(m => m._beta!)], first._columns,
+            clusters.Select(c => (c.XtX, (IReadOnlyList<long[]>)[.. models.Select(m => m.Outcome == ModelOutcome.Change ? c.XtyChange : c.XtyResponder)], c.N)),
+            Design.Width);
+        return [.. models.Select((model, i) =>
+        {
+            var estimate = model._beta![at];
+            var classical = Studying.Inference.Interval(estimate, Math.Sqrt(model.ResidualVariance * model._inverse![at, at]), model.N - model.Parameters, null);
+            var robust = covariances[i] is { } covariance
+                ? Studying.Inference.Interval(estimate, Math.Sqrt(covariance[at, at]), g - 1, g)
+                : new Inference(null, null, null, null, g, false);
+            var (kind, headline) = robust.StandardError is null ? (InferenceKind.Classical, classical) : (InferenceKind.ClusterRobust, robust);
+            return new AdjustedEstimate(estimate, headline.StandardError, headline.Lower, headline.Upper, model.N, model.Parameters, false, kind, classical, robust);
+        })];
     }
 
     /// <summary>Observed minus expected mean outcome of one clinic (expected from the network model,

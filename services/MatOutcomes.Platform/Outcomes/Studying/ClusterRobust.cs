@@ -34,31 +34,92 @@ public static class ClusterRobust
     /// are left out of the inverse square root (a pseudo-inverse, as clubSandwich does).</summary>
     private const double Tolerance = 1e-10;
 
-    /// <summary>The covariance of the kept coefficients (null with fewer than two clusters) and the
-    /// number of clusters with episodes in the model.</summary>
-    public static (Matrix<double>? Covariance, int Clusters) Covariance(Matrix<double> inverse, Vector<double> beta, IReadOnlyList<int> columns,
-        IEnumerable<(long[] XtX, long[] Xty, long N)> clusters, int width)
+    /// <summary>The covariance of the kept coefficients of each outcome's fit (null with fewer than
+    /// two clusters) and the number of clusters with episodes in the model. The outcomes share their
+    /// design, so each clinic's leverage decomposition (B_g and its eigenvectors, the costly part) is
+    /// made once for all of them. The p×p products are loops over flat arrays: MathNet's general
+    /// product and its two-dimensional arrays cost more per call than the arithmetic at this size.</summary>
+    public static (Matrix<double>?[] Covariances, int Clusters) Covariance(Matrix<double> inverse, IReadOnlyList<Vector<double>> betas,
+        IReadOnlyList<int> columns, IEnumerable<(long[] XtX, IReadOnlyList<long[]> Xty, long N)> clusters, int width)
     {
         var p = columns.Count;
         var evd = inverse.Evd(Symmetricity.Symmetric);
-        var rootA = evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(evd.EigenValues.Real().PointwiseSqrt()) * evd.EigenVectors.Transpose();
-        var rootAInverse = evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(evd.EigenValues.Real().Map(v => 1 / Math.Sqrt(v))) * evd.EigenVectors.Transpose();
+        // Both roots are symmetric, so their column-major arrays are also row-major.
+        var rootA = (evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(evd.EigenValues.Real().PointwiseSqrt()) * evd.EigenVectors.Transpose()).ToColumnMajorArray();
+        var rootAInverse = (evd.EigenVectors * Matrix<double>.Build.DiagonalOfDiagonalVector(evd.EigenValues.Real().Map(v => 1 / Math.Sqrt(v))) * evd.EigenVectors.Transpose()).ToColumnMajorArray();
+        var beta = betas.Select(b => b.ToArray()).ToArray();
 
-        var meat = Matrix<double>.Build.Dense(p, p);
+        var meats = betas.Select(_ => new double[p * p]).ToArray();
+        var m = new double[p * p];
+        var mRoot = new double[p * p];
+        var b = Matrix<double>.Build.Dense(p, p);
+        var (scores, rooted, projected, u) = (new double[p], new double[p], new double[p], new double[p]);
         var g = 0;
         foreach (var (xtx, xty, n) in clusters)
         {
             if (n == 0) continue;
             g++;
-            var m = Matrix<double>.Build.Dense(p, p, (i, j) => xtx[columns[i] * width + columns[j]]);
-            var xtyG = Vector<double>.Build.Dense(p, i => xty[columns[i]]);
-            var scores = xtyG - m * beta;
-            var b = rootA * m * rootA;
-            var bEvd = ((b + b.Transpose()) / 2).Evd(Symmetricity.Symmetric);
-            var f = bEvd.EigenValues.Real().Map(l => 1 - l > Tolerance ? 1 / Math.Sqrt(1 - l) : 0);
-            var u = rootAInverse * (bEvd.EigenVectors * (f.PointwiseMultiply(bEvd.EigenVectors.TransposeThisAndMultiply(rootA * scores))));
-            meat += u.OuterProduct(u);
+            for (var i = 0; i < p; i++)
+                for (var j = 0; j < p; j++) m[i * p + j] = xtx[columns[i] * width + columns[j]];
+            // B_g = A^(1/2) X_g'X_g A^(1/2), made symmetric against rounding.
+            for (var i = 0; i < p; i++)
+                for (var j = 0; j < p; j++)
+                {
+                    var sum = 0.0;
+                    for (var k = 0; k < p; k++) sum += m[i * p + k] * rootA[k * p + j];
+                    mRoot[i * p + j] = sum;
+                }
+            for (var i = 0; i < p; i++)
+                for (var j = 0; j < p; j++)
+                {
+                    double left = 0, right = 0;
+                    for (var k = 0; k < p; k++) { left += rootA[i * p + k] * mRoot[k * p + j]; right += rootA[j * p + k] * mRoot[k * p + i]; }
+                    b[i, j] = (left + right) / 2;
+                }
+            var bEvd = b.Evd(Symmetricity.Symmetric);
+            var vectors = bEvd.EigenVectors.ToColumnMajorArray(); // V[k, i] at i * p + k
+            var values = bEvd.EigenValues;
+
+            for (var o = 0; o < beta.Length; o++)
+            {
+                // X_g'e_g = X_g'y_g − X_g'X_g β, then u_g = A^(−1/2) V f(Λ) V' A^(1/2) X_g'e_g.
+                for (var i = 0; i < p; i++)
+                {
+                    var fitted = 0.0;
+                    for (var j = 0; j < p; j++) fitted += m[i * p + j] * beta[o][j];
+                    scores[i] = xty[o][columns[i]] - fitted;
+                }
+                Multiply(rootA, scores, rooted);
+                for (var i = 0; i < p; i++)
+                {
+                    var l = values[i].Real;
+                    var dot = 0.0;
+                    for (var k = 0; k < p; k++) dot += vectors[i * p + k] * rooted[k];
+                    projected[i] = (1 - l > Tolerance ? 1 / Math.Sqrt(1 - l) : 0) * dot;
+                }
+                for (var k = 0; k < p; k++)
+                {
+                    var sum = 0.0;
+                    for (var i = 0; i < p; i++) sum += vectors[i * p + k] * projected[i];
+                    rooted[k] = sum;
+                }
+                Multiply(rootAInverse, rooted, u);
+                for (var i = 0; i < p; i++)
+                    for (var j = 0; j < p; j++) meats[o][i * p + j] += u[i] * u[j];
+            }
         }
-        return (g < 2 ? null : inverse * meat * inverse, g);
+        return ([.. meats.Select(meat => g < 2 ? null : inverse * Matrix<double>.Build.Dense(p, p, meat) * inverse)], g);
+    }
+
+    /// <summary>result = matrix · vector, the matrix p×p row-major.</summary>
+    private static void Multiply(double[] matrix, double[] vector, double[] result)
+    {
+        var p = vector.Length;
+        for (var i = 0; i < p; i++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < p; k++) sum += matrix[i * p + k] * vector[k];
+            result[i] = sum;
+        }
     }
 }

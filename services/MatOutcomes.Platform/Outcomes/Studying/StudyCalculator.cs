@@ -87,6 +87,7 @@ public static class StudyCalculator
         var changeModel = AdjustedModel.Fit(network, ModelOutcome.Change);
         var responderModel = AdjustedModel.Fit(network, ModelOutcome.Responder);
         var groupsShown = latest && !e.DurableNprsChange.Suppressed && !c.DurableNprsChange.Suppressed;
+        var effects = AdjustedModel.EarlyEffects([changeModel, responderModel], k, !groupsShown, ByClinicId(snapshot, clinics));
         var benchmarked = disclosure.BenchmarkedClinics(restricted);
 
         return new CohortComparison(
@@ -100,8 +101,8 @@ public static class StudyCalculator
             Statistics.Welch(e.OdiChange, c.OdiChange),
             responderRd,
             Statistics.Nnt(responderRd),
-            changeModel.EarlyEffect(k, !groupsShown, ByClinicId(snapshot, clinics)),
-            responderModel.EarlyEffect(k, !groupsShown, ByClinicId(snapshot, clinics)),
+            effects[0],
+            effects[1],
             groupsShown
                 ? clinics.Where(x => benchmarked.Contains(snapshot.Clinics[x.Key]))
                     .OrderBy(x => snapshot.Clinics[x.Key], StringComparer.Ordinal)

@@ -59,8 +59,18 @@ public static class Weighting
         public int Baseline { get; } = baseline;
         public Tally Early { get; } = new();
         public Tally Chronic { get; } = new();
-        public double[] Row { get; set; } = [];
+        public double[] Row { get; private set; } = [];
+        /// <summary>The columns where <see cref="Row"/> is not 0 (the intercept, at most one dummy per
+        /// covariate, baseline), ascending: sums over them equal the dense sums bit for bit, since
+        /// adding a zero term changes no double.</summary>
+        public int[] Nonzero { get; private set; } = [];
         public double E { get; set; }
+
+        public void SetRow(double[] row)
+        {
+            Row = row;
+            Nonzero = [.. Enumerable.Range(0, row.Length).Where(i => row[i] != 0)];
+        }
     }
 
     /// <summary>One clinic's sums for its estimating functions: Σ(t − e)x, and per cohort the
@@ -86,12 +96,12 @@ public static class Weighting
         if (n1 < k || n0 < k) return WeightedComparison.Withheld;
 
         var columns = Columns(pooled);
-        foreach (var g in pooled) g.Row = RowOf(g, columns);
+        foreach (var g in pooled) g.SetRow(RowOf(g, columns));
         var pEarly = (double)n1 / (n1 + n0);
         var beta = Fit(pooled, columns.Length, pEarly);
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
-        foreach (var g in pooled) g.E = Expit(Dot(g.Row, beta));
+        foreach (var g in pooled) g.E = Expit(Dot(g, beta));
         var clinics = Clinics(entries, groups, columns.Length);
 
         return new WeightedComparison(false, n1 + n0, true, columns.Length,
@@ -111,31 +121,36 @@ public static class Weighting
     /// placed by clinic (ranked by id) and group.</summary>
     private readonly record struct Entry(long At, bool Early, long Count, int Change, bool Responder);
 
-    /// <summary>The study's scored episodes, one entry per pair count of each matching cell, sorted by
-    /// (clinic id, group); entries with equal places keep no particular order, so only integer sums
-    /// are taken over them.</summary>
+    /// <summary>The study's scored episodes, one entry per pair count of each matching cell, in
+    /// clinic id order (a counting sort by clinic rank: O(entries)); within a clinic they keep the
+    /// table's order, which differs live and replayed, so only integer sums are taken over them
+    /// before they are put in group order.</summary>
     private static Entry[] Entries(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int groupCount)
     {
         var rule = query.NprsRule;
         var byId = Enumerable.Range(0, snapshot.Clinics.Count).OrderBy(i => snapshot.Clinics[i], StringComparer.Ordinal).ToArray();
         var rank = new int[byId.Length];
         for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
-        var entries = new List<Entry>();
+        var entries = new List<Entry>(1024);
+        var perClinic = new int[byId.Length + 1];
         var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
         for (var i = 0; i < table.Count; i++)
         {
             var key = table.Keys[i];
             if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
             var early = query.IsEarly(PackedKey.Duration(key));
-            var clinic = (long)rank[PackedKey.Clinic(key)] * groupCount;
+            var clinicRank = rank[PackedKey.Clinic(key)];
+            var clinic = (long)clinicRank * groupCount;
             for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
                 int b = table.PairBaseline[p], score = table.PairScore[p];
                 entries.Add(new Entry(clinic + GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score)));
+                perClinic[clinicRank + 1]++;
             }
         }
-        var sorted = entries.ToArray();
-        Array.Sort(sorted, (a, b) => a.At.CompareTo(b.At));
+        for (var r = 1; r < perClinic.Length; r++) perClinic[r] += perClinic[r - 1];
+        var sorted = new Entry[entries.Count];
+        foreach (var entry in entries) sorted[perClinic[entry.At / groupCount]++] = entry;
         return sorted;
     }
 
@@ -157,35 +172,43 @@ public static class Weighting
         return groups;
     }
 
-    /// <summary>Each clinic's score sums, in clinic id order. Entries of one (clinic, group) are added
+    /// <summary>Each clinic's score sums, in clinic id order. A clinic's entries of one group are added
     /// up as integers first (their order among themselves follows the cells'), then enter the double
-    /// sums group by group in index order: O(p) per (clinic, group), the same live and replayed.</summary>
+    /// sums group by group in index order: O(nonzero columns) per (clinic, group), the same live and
+    /// replayed.</summary>
     private static IReadOnlyList<ClinicScores> Clinics(Entry[] entries, Group?[] groups, int p)
     {
+        var groupCount = groups.Length;
+        var (earlyN, earlyY, earlyR) = (new long[groupCount], new long[groupCount], new long[groupCount]);
+        var (chronicN, chronicY, chronicR) = (new long[groupCount], new long[groupCount], new long[groupCount]);
+        var seen = new bool[groupCount];
+        var touched = new List<int>();
         var clinics = new List<ClinicScores>();
-        var clinic = -1L;
         for (var from = 0; from < entries.Length;)
         {
-            var at = entries[from].At;
-            var (early, chronic) = (new Tally(), new Tally());
-            for (; from < entries.Length && entries[from].At == at; from++)
+            var clinic = entries[from].At / groupCount;
+            touched.Clear();
+            for (; from < entries.Length && entries[from].At / groupCount == clinic; from++)
             {
                 var entry = entries[from];
-                var tally = entry.Early ? early : chronic;
-                tally.N += entry.Count;
-                tally.Y += entry.Count * entry.Change;
-                tally.R += entry.Responder ? entry.Count : 0;
+                var at = (int)(entry.At % groupCount);
+                if (!seen[at]) { seen[at] = true; touched.Add(at); }
+                if (entry.Early) { earlyN[at] += entry.Count; earlyY[at] += entry.Count * entry.Change; earlyR[at] += entry.Responder ? entry.Count : 0; }
+                else { chronicN[at] += entry.Count; chronicY[at] += entry.Count * entry.Change; chronicR[at] += entry.Responder ? entry.Count : 0; }
             }
-            if (at / groups.Length != clinic)
+            touched.Sort();
+            var sums = new ClinicScores(p);
+            clinics.Add(sums);
+            foreach (var at in touched)
             {
-                clinic = at / groups.Length;
-                clinics.Add(new ClinicScores(p));
+                var g = groups[at]!;
+                var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
+                foreach (var i in g.Nonzero) sums.Score[i] += residual * g.Row[i];
+                sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
+                sums.ChronicN += chronicN[at] / (1 - g.E); sums.ChronicY += chronicY[at] / (1 - g.E); sums.ChronicR += chronicR[at] / (1 - g.E);
+                earlyN[at] = earlyY[at] = earlyR[at] = chronicN[at] = chronicY[at] = chronicR[at] = 0;
+                seen[at] = false;
             }
-            var (sums, g) = (clinics[^1], groups[at % groups.Length]!);
-            var residual = early.N * (1 - g.E) - chronic.N * g.E;
-            for (var i = 0; i < p; i++) sums.Score[i] += residual * g.Row[i];
-            sums.EarlyN += early.N / g.E; sums.EarlyY += early.Y / g.E; sums.EarlyR += early.R / g.E;
-            sums.ChronicN += chronic.N / (1 - g.E); sums.ChronicY += chronic.Y / (1 - g.E); sums.ChronicR += chronic.R / (1 - g.E);
         }
         return clinics;
     }
@@ -219,16 +242,20 @@ public static class Weighting
         candidates.Add(new Column(null, 0, true));
 
         var w = candidates.Count;
-        var gram = Matrix<double>.Build.Dense(w, w);
+        var gram = new double[w * w];
+        var x = new double[w];
+        var nonzero = new List<int>(w);
         foreach (var g in groups)
         {
-            var x = candidates.Select(c => c.Of(g)).ToArray();
-            var n = g.Early.N + g.Chronic.N;
+            nonzero.Clear();
             for (var a = 0; a < w; a++)
-                for (var b = 0; b < w; b++)
-                    gram[a, b] += n * x[a] * x[b];
+                if ((x[a] = candidates[a].Of(g)) != 0) nonzero.Add(a);
+            var n = g.Early.N + g.Chronic.N;
+            foreach (var a in nonzero)
+                foreach (var b in nonzero)
+                    gram[a * w + b] += n * x[a] * x[b];
         }
-        return [.. AdjustedModel.IndependentColumns(gram, Enumerable.Range(0, w)).Select(c => candidates[c])];
+        return [.. AdjustedModel.IndependentColumns(Square(gram, w), Enumerable.Range(0, w)).Select(c => candidates[c])];
     }
 
     private static double[] RowOf(Group g, Column[] columns) => [.. columns.Select(c => c.Of(g))];
@@ -246,9 +273,9 @@ public static class Weighting
             foreach (var g in groups)
             {
                 var n = g.Early.N + g.Chronic.N;
-                var e = Expit(Dot(g.Row, beta));
-                AddOuter(information, g.Row, g.Row, n * e * (1 - e));
-                for (var i = 0; i < p; i++) score[i] += (g.Early.N - n * e) * g.Row[i];
+                var e = Expit(Dot(g, beta));
+                AddOuter(information, g, n * e * (1 - e), p);
+                foreach (var i in g.Nonzero) score[i] += (g.Early.N - n * e) * g.Row[i];
             }
             Vector<double> step;
             try { step = Square(information, p).Cholesky().Solve(Vector<double>.Build.Dense(score)); }
@@ -290,9 +317,9 @@ public static class Weighting
             double ss0 = sumOfSquares(g.Chronic) - 2 * mu0 * sum(g.Chronic) + n0 * mu0 * mu0;
 
             // Bread: minus the derivative of Σψ with respect to θ. Meat: Σψψ', episodes independent.
-            AddOuter(bread, x, x, (n1 + n0) * e * (1 - e), d);
-            AddOuter(meat, x, x, n1 * (1 - e) * (1 - e) + n0 * e * e, d);
-            for (var i = 0; i < p; i++)
+            AddOuter(bread, g, (n1 + n0) * e * (1 - e), d);
+            AddOuter(meat, g, n1 * (1 - e) * (1 - e) + n0 * e * e, d);
+            foreach (var i in g.Nonzero)
             {
                 double early = (1 - e) / e * r1 * x[i], chronic = e / (1 - e) * r0 * x[i];
                 bread[m1 * d + i] += early;
@@ -355,52 +382,101 @@ public static class Weighting
     private static IReadOnlyList<BalanceRow> Balance(IReadOnlyList<Group> groups, int k, Func<Dimension, bool> shown)
     {
         var rows = new List<BalanceRow>();
-        void Levels<T>(string covariate, Dimension dimension, IEnumerable<T> levels, Func<long, T> of) where T : struct, Enum
-        {
-            foreach (var level in levels)
-                rows.AddRange(shown(dimension)
-                    ? Row(groups, k, covariate, ProtocolJson.WireName(level), g => EqualityComparer<T>.Default.Equals(of(g.Pattern), level) ? 1 : 0, binary: true)
-                    // Every level, present or not: which levels the study holds is itself from the data.
-                    : [new BalanceRow(covariate, ProtocolJson.WireName(level), null, null, true)]);
-        }
-        Levels("region", Dimension.Region, Enum.GetValues<ComplaintRegion>(), PackedKey.Region);
-        Levels("ageBand", Dimension.AgeBand, Enum.GetValues<AgeBand>(), PackedKey.AgeBand);
-        // Rare sexes as the disclosure rules pool them, so that no row stands for a rare category alone.
-        Levels("sex", Dimension.Sex, Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct(), key => Pooling.GroupOf(PackedKey.Sex(key)));
-        Levels("occupation", Dimension.Occupation, Enum.GetValues<OccupationGroup>(), PackedKey.Occupation);
-        rows.AddRange(Row(groups, k, "baselineNprs", null, g => g.Baseline, binary: false));
-        return rows;
-    }
-
-    private static IEnumerable<BalanceRow> Row(IReadOnlyList<Group> groups, int k, string covariate, string? level, Func<Group, double> z, bool binary)
-    {
-        // Per cohort (0 early, 1 chronic): episodes, Σz, Σz², and the weighted Σw, Σwz (w = 1/e or
-        // 1/(1 − e): the stabilising constant cancels in a weighted mean).
-        var s = new double[2, 5];
+        // Every covariate's levels in one pass over the groups: per level and cohort (0 early,
+        // 1 chronic) its episodes and Σw (w = 1/e or 1/(1 − e): the stabilising constant cancels in a
+        // weighted mean); per cohort the totals. Terms enter each sum in group order, as they would in
+        // a pass per level (that pass only adds zeros besides).
+        var covariates = BalanceCovariates;
+        var levels = covariates.Select(c => new double[c.Levels.Length, 2, 2]).ToArray();
+        var totals = new double[2, 2];
         foreach (var g in groups)
         {
-            var v = z(g);
+            var (earlyW, chronicW) = (1 / g.E, 1 / (1 - g.E));
+            totals[0, 0] += g.Early.N; totals[0, 1] += g.Early.N * earlyW;
+            totals[1, 0] += g.Chronic.N; totals[1, 1] += g.Chronic.N * chronicW;
+            for (var c = 0; c < covariates.Length; c++)
+            {
+                var level = covariates[c].LevelOf(g.Pattern);
+                levels[c][level, 0, 0] += g.Early.N; levels[c][level, 0, 1] += g.Early.N * earlyW;
+                levels[c][level, 1, 0] += g.Chronic.N; levels[c][level, 1, 1] += g.Chronic.N * chronicW;
+            }
+        }
+        for (var c = 0; c < covariates.Length; c++)
+        {
+            var (name, dimension, names, _) = covariates[c];
+            for (var level = 0; level < names.Length; level++)
+            {
+                if (!shown(dimension))
+                {
+                    // Every level, present or not: which levels the study holds is itself from the data.
+                    rows.Add(new BalanceRow(name, names[level], null, null, true));
+                    continue;
+                }
+                double Sum(int cohort, int what) => levels[c][level, cohort, what];
+                if (Sum(0, 0) == 0 && Sum(1, 0) == 0) continue;
+                bool Thin(double count) => count > 0 && count < k;
+                if (Thin(Sum(0, 0)) || Thin(Sum(1, 0)))
+                {
+                    rows.Add(new BalanceRow(name, names[level], null, null, true));
+                    continue;
+                }
+                // A 0/1 indicator: its sum and its sum of squares are both the level's episodes.
+                rows.Add(SmdRow(name, names[level], cohort => (totals[cohort, 0], Sum(cohort, 0), Sum(cohort, 0), totals[cohort, 1], Sum(cohort, 1))));
+            }
+        }
+
+        var baseline = new double[2, 5];
+        foreach (var g in groups)
+        {
             Add(0, g.Early.N, 1 / g.E);
             Add(1, g.Chronic.N, 1 / (1 - g.E));
 
             void Add(int c, long n, double w)
             {
-                s[c, 0] += n; s[c, 1] += n * v; s[c, 2] += n * v * v;
-                s[c, 3] += n * w; s[c, 4] += n * w * v;
+                double v = g.Baseline;
+                baseline[c, 0] += n; baseline[c, 1] += n * v; baseline[c, 2] += n * v * v;
+                baseline[c, 3] += n * w; baseline[c, 4] += n * w * v;
             }
         }
-        if (binary && s[0, 1] == 0 && s[1, 1] == 0) yield break;
-        bool Thin(double count) => count > 0 && count < k;
-        if (binary && (Thin(s[0, 1]) || Thin(s[1, 1])))
-        {
-            yield return new BalanceRow(covariate, level, null, null, true);
-            yield break;
-        }
-        double Mean(int c) => s[c, 1] / s[c, 0];
-        double Variance(int c) => s[c, 2] / s[c, 0] - Mean(c) * Mean(c);
-        var pooled = Math.Sqrt((Variance(0) + Variance(1)) / 2);
+        rows.Add(SmdRow("baselineNprs", null, cohort => (baseline[cohort, 0], baseline[cohort, 1], baseline[cohort, 2], baseline[cohort, 3], baseline[cohort, 4])));
+        return rows;
+    }
+
+    /// <summary>A balance row from each cohort's episodes, Σz, Σz², Σw and Σwz.</summary>
+    private static BalanceRow SmdRow(string covariate, string? level, Func<int, (double N, double Z, double ZZ, double W, double WZ)> sums)
+    {
+        var (early, chronic) = (sums(0), sums(1));
+        static double Mean((double N, double Z, double ZZ, double W, double WZ) s) => s.Z / s.N;
+        static double Variance((double N, double Z, double ZZ, double W, double WZ) s) => s.ZZ / s.N - Mean(s) * Mean(s);
+        var pooled = Math.Sqrt((Variance(early) + Variance(chronic)) / 2);
         double? Smd(double difference) => pooled > 0 ? difference / pooled : null;
-        yield return new BalanceRow(covariate, level, Smd(Mean(0) - Mean(1)), Smd(s[0, 4] / s[0, 3] - s[1, 4] / s[1, 3]), false);
+        return new BalanceRow(covariate, level, Smd(Mean(early) - Mean(chronic)), Smd(early.WZ / early.W - chronic.WZ / chronic.W), false);
+    }
+
+    /// <summary>The balance table's covariates, each level's wire name and a key's level index.
+    /// Rare sexes as the disclosure rules pool them, so that no row stands for a rare category alone.</summary>
+    private static readonly (string Name, Dimension Dimension, string[] Levels, Func<long, int> LevelOf)[] BalanceCovariates =
+    [
+        Covariate("region", Dimension.Region, Enum.GetValues<ComplaintRegion>(), PackedKey.Region),
+        Covariate("ageBand", Dimension.AgeBand, Enum.GetValues<AgeBand>(), PackedKey.AgeBand),
+        Covariate("sex", Dimension.Sex, [.. Enum.GetValues<Sex>().Select(Pooling.GroupOf).Distinct()], key => Pooling.GroupOf(PackedKey.Sex(key))),
+        Covariate("occupation", Dimension.Occupation, Enum.GetValues<OccupationGroup>(), PackedKey.Occupation),
+    ];
+
+    private static (string, Dimension, string[], Func<long, int>) Covariate<T>(string name, Dimension dimension, T[] levels, Func<long, T> of)
+        where T : struct, Enum =>
+        (name, dimension, [.. levels.Select(l => ProtocolJson.WireName(l))], key => Array.IndexOf(levels, of(key)));
+
+    /// <summary>m += scale · x x' for a group's row x, over its nonzero columns only (row-major,
+    /// <paramref name="stride"/> columns).</summary>
+    private static void AddOuter(double[] m, Group g, double scale, int stride)
+    {
+        var (x, nonzero) = (g.Row, g.Nonzero);
+        foreach (var i in nonzero)
+        {
+            var xi = scale * x[i];
+            foreach (var j in nonzero) m[i * stride + j] += xi * x[j];
+        }
     }
 
     /// <summary>m += scale · a b' (row-major, <paramref name="stride"/> columns; a and b may be shorter).</summary>
@@ -418,10 +494,10 @@ public static class Weighting
 
     private static double Expit(double eta) => 1 / (1 + Math.Exp(-eta));
 
-    private static double Dot(double[] row, Vector<double> beta)
+    private static double Dot(Group g, Vector<double> beta)
     {
         var total = 0.0;
-        for (var i = 0; i < row.Length; i++) total += row[i] * beta[i];
+        foreach (var i in g.Nonzero) total += g.Row[i] * beta[i];
         return total;
     }
 }
