@@ -37,7 +37,7 @@ public static class OutcomesModule
             options.Schema.For<ClinicTally>().SingleTenanted().Duplicate(t => t.Sequence);
             options.Schema.For<EpisodeSummary>().SingleTenanted().Duplicate(s => s.CellId);
             options.Schema.For<OutcomeRelease>().SingleTenanted().Identity(r => r.Id).Duplicate(r => r.Sequence);
-            options.Schema.For<ReleasedCell>().SingleTenanted().Duplicate(c => c.Release);
+            options.Schema.For<ReleasedCells>().SingleTenanted().Duplicate(c => c.Release);
             // The node running the projection refreshes its cube right after each commit.
             options.Projections.AsyncListeners.Add(new CubeNudge(services.GetRequiredService<OutcomeCube>));
             // New events are noticed within 100 ms even when the network is quiet (a cheap query).

@@ -108,9 +108,30 @@ public sealed class CubeWriter
             if (!byClinic.TryGetValue(clinic, out var list)) byClinic[clinic] = list = [];
             list.Add((packed, stats, +1));
         }
+        // Each roll-up from the smallest grain already built that keeps its dimensions (sums of
+        // integers, so exact from any finer grain): cells sorted by rolled key, runs summed.
+        var built = new List<(Dimension Kept, long[] Keys, CellStats[] Stats)>
+        {
+            (Dimension.All, [.. _fine.Keys], [.. _fine.Values]),
+        };
         foreach (var grain in _grains)
-            foreach (var group in _fine.GroupBy(c => c.Key & grain.Mask))
-                grain.Put(group.Key, CellStats.Sum([.. group.Select(c => c.Value)]));
+        {
+            var (_, keys, stats) = built.Where(b => (b.Kept & grain.Kept) == grain.Kept).MinBy(b => b.Keys.Length);
+            var rolled = Array.ConvertAll(keys, k => k & grain.Mask);
+            var order = new int[rolled.Length];
+            for (var i = 0; i < order.Length; i++) order[i] = i;
+            Array.Sort(rolled, order);
+            var parts = new List<CellStats>();
+            for (var from = 0; from < rolled.Length;)
+            {
+                parts.Clear();
+                var to = from;
+                for (; to < rolled.Length && rolled[to] == rolled[from]; to++) parts.Add(stats[order[to]]);
+                grain.Put(rolled[from], CellStats.Sum(parts));
+                from = to;
+            }
+            built.Add((grain.Kept, grain.Cells[..grain.Count].Select(c => c.Key).ToArray(), grain.Cells[..grain.Count].Select(c => c.Stats).ToArray()));
+        }
         _clinicOutcomes = byClinic.ToDictionary(c => c.Key, c => ClinicOutcomes.Empty.WithAll(c.Value));
         _clinicOutcomesShared = false;
     }

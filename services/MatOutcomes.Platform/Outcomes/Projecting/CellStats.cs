@@ -109,17 +109,35 @@ public sealed class CellStats
     public static CellStats Sum(IReadOnlyList<CellStats> parts)
     {
         if (parts.Count == 1) return parts[0];
-        var counts = new Dictionary<int, int>();
+        // Every part's (slot, count) pairs sorted by slot, then equal slots added up.
+        var total = 0;
         var (episodes, relief, odi) = (0, default(FixedMoments), default(FixedMoments));
         foreach (var part in parts)
         {
             episodes += part.Episodes;
             relief += part.Relief;
             odi += part.Odi;
-            for (var i = 0; i < part.Slots.Length; i++) counts[part.Slots[i]] = counts.GetValueOrDefault(part.Slots[i]) + part.Counts[i];
+            total += part.Slots.Length;
         }
-        var slots = counts.Where(c => c.Value != 0).Select(c => c.Key).Order().ToArray();
-        return new CellStats(episodes, relief, odi, slots, [.. slots.Select(s => counts[s])]);
+        var (allSlots, allCounts) = (new int[total], new int[total]);
+        var at = 0;
+        foreach (var part in parts)
+        {
+            part.Slots.CopyTo(allSlots, at);
+            part.Counts.CopyTo(allCounts, at);
+            at += part.Slots.Length;
+        }
+        Array.Sort(allSlots, allCounts);
+        var n = 0;
+        for (var i = 0; i < total;)
+        {
+            var (slot, count) = (allSlots[i], 0);
+            for (; i < total && allSlots[i] == slot; i++) count += allCounts[i];
+            if (count == 0) continue;
+            allSlots[n] = slot;
+            allCounts[n++] = count;
+        }
+        return new CellStats(episodes, relief, odi, allSlots[..n], allCounts[..n]);
     }
 
     public bool SameAs(CellStats other) =>

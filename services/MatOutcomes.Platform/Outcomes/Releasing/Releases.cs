@@ -100,17 +100,11 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
             await using (var session = store.LightweightSession())
             {
                 session.Insert(release);
-                session.DeleteWhere<ReleasedCell>(_ => true);
+                session.DeleteWhere<ReleasedCells>(_ => true);
+                var stored = new List<(long, CellStats)>(snapshot.Fine.Count);
                 foreach (var cell in snapshot.Fine.Cells)
-                {
-                    if (cell.Stats.Episodes == 0 && cell.Stats.Slots.Length == 0) continue;
-                    var key = CubeKeys.Unpack(cell.Key, snapshot.Clinics);
-                    session.Insert(new ReleasedCell
-                    {
-                        Id = key.Id, Release = number, Key = key, Episodes = cell.Stats.Episodes, Relief = cell.Stats.Relief, Odi = cell.Stats.Odi,
-                        Slots = cell.Stats.Slots, Counts = cell.Stats.Counts,
-                    });
-                }
+                    if (cell.Stats.Episodes != 0 || cell.Stats.Slots.Length != 0) stored.Add((cell.Key, cell.Stats));
+                foreach (var chunk in ReleasedCells.Of(number, stored, snapshot.Clinics)) session.Insert(chunk);
                 await session.SaveChangesAsync(cancellation);
             }
             log.LogInformation("Cut release {Number} at sequence {Sequence}", number, snapshot.Sequence);
@@ -205,13 +199,24 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
         if (newest is null || newest.Id == _latest?.Number) return;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         // The stored cells are the release's already (published episodes only).
-        var cells = await RawAsync<ReleasedCell>("where release = $1", newest.Id, cancellation);
+        var chunks = await RawAsync<ReleasedCells>("where release = $1", newest.Id, cancellation);
         var read = clock.Elapsed;
-        var writer = new CubeWriter(clinics);
-        writer.Load(cells.Select(c => (c.Key, c.Stats)));
-        writer.Sequence = newest.Sequence;
-        Publish(new ReleaseSnapshot(newest.Id, newest.Sequence, newest.CutAt, writer.Publish(live: false), newest.Disclosure, newest.Network));
+        CubeSnapshot cells;
+        if (chunks.Count == 0)
+        {
+            // Cut by a build that stored one document per cell (or its cells lost): the log has them.
+            log.LogWarning("Release {Number} has no stored cells in this build's form; replaying the log to its sequence", newest.Id);
+            cells = PublishedPart(await replay.AsOfAsync(newest.Sequence, cancellation), newest.OpenQuarter);
+        }
+        else
+        {
+            var writer = new CubeWriter(clinics);
+            writer.Load(chunks.OrderBy(c => c.Chunk).SelectMany(c => c.Cells()));
+            writer.Sequence = newest.Sequence;
+            cells = writer.Publish(live: false);
+        }
+        Publish(new ReleaseSnapshot(newest.Id, newest.Sequence, newest.CutAt, cells, newest.Disclosure, newest.Network));
         log.LogInformation("Release {Number} loaded: {Cells} cells in {Ms:F0} ms (reading {Read:F0} ms)",
-            newest.Id, cells.Count, clock.Elapsed.TotalMilliseconds, read.TotalMilliseconds);
+            newest.Id, cells.Fine.Count, clock.Elapsed.TotalMilliseconds, read.TotalMilliseconds);
     }
 }
