@@ -70,18 +70,30 @@ public sealed class CubeSnapshot
     }
 
     private readonly Dictionary<string, object> _memo = [];
+    private readonly Dictionary<string, object> _answers = [];
     private readonly Lock _memoLock = new();
 
-    /// <summary>A value derived from this snapshot alone, computed once (bounded by the callers' keys).</summary>
-    public T Memo<T>(string key, Func<CubeSnapshot, T> compute) where T : class
+    /// <summary>How many query answers a snapshot remembers before it forgets them all.</summary>
+    public const int RememberedAnswers = 256;
+
+    /// <summary>A structure derived from this snapshot alone (a flat table, a calculator), computed
+    /// once and kept for the snapshot's life: its callers' keys are a small fixed set.</summary>
+    public T Memo<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_memo, int.MaxValue, key, compute);
+
+    /// <summary>The answer to one query, computed once while remembered. Queries are unbounded (every
+    /// filter is a key), so at most <see cref="RememberedAnswers"/> are kept, apart from the
+    /// structures, which forgetting answers never throws away.</summary>
+    public T Remember<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_answers, RememberedAnswers, key, compute);
+
+    private T Cached<T>(Dictionary<string, object> cache, int limit, string key, Func<CubeSnapshot, T> compute) where T : class
     {
         lock (_memoLock)
-            if (_memo.TryGetValue(key, out var known)) return (T)known;
+            if (cache.TryGetValue(key, out var known)) return (T)known;
         var value = compute(this);
         lock (_memoLock)
         {
-            if (_memo.Count >= 512) _memo.Clear();
-            return (T)(_memo.TryAdd(key, value) ? value : _memo[key]);
+            if (cache.Count >= limit) cache.Clear();
+            return (T)(cache.TryAdd(key, value) ? value : cache[key]);
         }
     }
 }

@@ -124,7 +124,7 @@ public static class StudyCalculator
     /// <summary>A comparison is a pure function of the snapshot, the filter and k: computed once per
     /// snapshot, so a study many researchers run, or an IDE re-running it, costs one computation.</summary>
     public static CohortComparison Remembered(CubeSnapshot snapshot, Disclosure disclosure, StudyQuery query, int k) =>
-        snapshot.Memo($"compare:{k}:{System.Text.Json.JsonSerializer.Serialize(query)}", s => Compare(s, disclosure, query, k));
+        snapshot.Remember($"compare:{k}:{System.Text.Json.JsonSerializer.Serialize(query)}", s => Compare(s, disclosure, query, k));
 
     /// <summary>A withheld study: its reason, and nothing derived from the data.</summary>
     public static CohortComparison Withheld(long sequence, int k, string reason = UnsafeQuery)
