@@ -61,7 +61,7 @@ public static class ClusterRobust
             g++;
             for (var i = 0; i < p; i++)
                 for (var j = 0; j < p; j++) m[i * p + j] = xtx[columns[i] * width + columns[j]];
-            // B_g = A^(1/2) X_g'X_g A^(1/2), made symmetric against rounding.
+            // B_g = A^(1/2) X_g'X_g A^(1/2): symmetric, so its upper triangle, mirrored.
             for (var i = 0; i < p; i++)
                 for (var j = 0; j < p; j++)
                 {
@@ -70,11 +70,11 @@ public static class ClusterRobust
                     mRoot[i * p + j] = sum;
                 }
             for (var i = 0; i < p; i++)
-                for (var j = 0; j < p; j++)
+                for (var j = i; j < p; j++)
                 {
-                    double left = 0, right = 0;
-                    for (var k = 0; k < p; k++) { left += rootA[i * p + k] * mRoot[k * p + j]; right += rootA[j * p + k] * mRoot[k * p + i]; }
-                    b[i, j] = (left + right) / 2;
+                    var sum = 0.0;
+                    for (var k = 0; k < p; k++) sum += rootA[i * p + k] * mRoot[k * p + j];
+                    b[i, j] = b[j, i] = sum;
                 }
             var bEvd = b.Evd(Symmetricity.Symmetric);
             var vectors = bEvd.EigenVectors.ToColumnMajorArray(); // V[k, i] at i * p + k
