@@ -1,3 +1,4 @@
+using System.Buffers;
 using MathNet.Numerics.LinearAlgebra;
 using MatOutcomes.Contracts;
 using MatOutcomes.Contracts.Episodes;
@@ -59,6 +60,8 @@ public static class Weighting
         public int Baseline { get; } = baseline;
         public Tally Early { get; } = new();
         public Tally Chronic { get; } = new();
+        /// <summary>The group's place among the study's groups in index order.</summary>
+        public int Id { get; set; }
         public double[] Row { get; private set; } = [];
         /// <summary>The columns where <see cref="Row"/> is not 0 (the intercept, at most one dummy per
         /// covariate, baseline), ascending: sums over them equal the dense sums bit for bit, since
@@ -89,9 +92,32 @@ public static class Weighting
     {
         if (suppressed) return WeightedComparison.Withheld;
         var groupCount = GroupIndex(PatternMask, 10) + 1;
+        // The entries and the group index are scratch of a size that lands on the large-object heap;
+        // rented, so a stream of studies does not grow it between full collections.
         var entries = Entries(snapshot, filter, query, groupCount);
-        var groups = Groups(entries, groupCount);
-        var pooled = groups.OfType<Group>().ToList();
+        var groups = ArrayPool<Group?>.Shared.Rent(groupCount);
+        try
+        {
+            Array.Clear(groups, 0, groupCount);
+            return Compare(entries, groups, groupCount, k, balanceShown);
+        }
+        finally
+        {
+            ArrayPool<Entry>.Shared.Return(entries.Array!);
+            ArrayPool<Group?>.Shared.Return(groups, clearArray: true);
+        }
+    }
+
+    private static WeightedComparison Compare(ArraySegment<Entry> entries, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown)
+    {
+        Groups(entries, groups, groupCount);
+        var pooled = new List<Group>();
+        for (var at = 0; at < groupCount; at++)
+            if (groups[at] is { } g)
+            {
+                g.Id = pooled.Count;
+                pooled.Add(g);
+            }
         long n1 = pooled.Sum(g => g.Early.N), n0 = pooled.Sum(g => g.Chronic.N);
         if (n1 < k || n0 < k) return WeightedComparison.Withheld;
 
@@ -102,7 +128,7 @@ public static class Weighting
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
         foreach (var g in pooled) g.E = Expit(Dot(g, beta));
-        var clinics = Clinics(entries, groups, columns.Length);
+        var clinics = Clinics(entries, groups, groupCount, pooled, columns.Length);
 
         return new WeightedComparison(false, n1 + n0, true, columns.Length,
             Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
@@ -125,15 +151,20 @@ public static class Weighting
     /// clinic id order (a counting sort by clinic rank: O(entries)); within a clinic they keep the
     /// table's order, which differs live and replayed, so only integer sums are taken over them
     /// before they are put in group order.</summary>
-    private static Entry[] Entries(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int groupCount)
+    private static ArraySegment<Entry> Entries(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int groupCount)
     {
         var rule = query.NprsRule;
         var byId = Enumerable.Range(0, snapshot.Clinics.Count).OrderBy(i => snapshot.Clinics[i], StringComparer.Ordinal).ToArray();
         var rank = new int[byId.Length];
         for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
-        var entries = new List<Entry>(1024);
-        var perClinic = new int[byId.Length + 1];
         var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
+        // First pass: each clinic's entries, so the second writes every entry in its place.
+        var next = new int[byId.Length + 1];
+        for (var i = 0; i < table.Count; i++)
+            if (table.Episodes[i] != 0 && filter.Matches(table.Keys[i]))
+                next[rank[PackedKey.Clinic(table.Keys[i])] + 1] += table.PairStart[i + 1] - table.PairStart[i];
+        for (var r = 1; r < next.Length; r++) next[r] += next[r - 1];
+        var entries = ArrayPool<Entry>.Shared.Rent(Math.Max(next[^1], 1));
         for (var i = 0; i < table.Count; i++)
         {
             var key = table.Keys[i];
@@ -144,21 +175,16 @@ public static class Weighting
             for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
                 int b = table.PairBaseline[p], score = table.PairScore[p];
-                entries.Add(new Entry(clinic + GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score)));
-                perClinic[clinicRank + 1]++;
+                entries[next[clinicRank]++] = new Entry(clinic + GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score));
             }
         }
-        for (var r = 1; r < perClinic.Length; r++) perClinic[r] += perClinic[r - 1];
-        var sorted = new Entry[entries.Count];
-        foreach (var entry in entries) sorted[perClinic[entry.At / groupCount]++] = entry;
-        return sorted;
+        return new ArraySegment<Entry>(entries, 0, next[^1]);
     }
 
     /// <summary>The entries in (covariate pattern, baseline) groups, pooled over clinics, by group
     /// index (a fixed order, so every later sum of doubles is the same live and replayed); null where empty.</summary>
-    private static Group?[] Groups(Entry[] entries, int groupCount)
+    private static void Groups(ArraySegment<Entry> entries, Group?[] groups, int groupCount)
     {
-        var groups = new Group?[groupCount];
         foreach (var entry in entries)
         {
             var at = (int)(entry.At % groupCount);
@@ -169,29 +195,29 @@ public static class Weighting
             tally.YY += entry.Count * entry.Change * entry.Change;
             tally.R += entry.Responder ? entry.Count : 0;
         }
-        return groups;
     }
 
     /// <summary>Each clinic's score sums, in clinic id order. A clinic's entries of one group are added
     /// up as integers first (their order among themselves follows the cells'), then enter the double
     /// sums group by group in index order: O(nonzero columns) per (clinic, group), the same live and
     /// replayed.</summary>
-    private static IReadOnlyList<ClinicScores> Clinics(Entry[] entries, Group?[] groups, int p)
+    private static IReadOnlyList<ClinicScores> Clinics(ArraySegment<Entry> entries, Group?[] groups, int groupCount, IReadOnlyList<Group> pooled, int p)
     {
-        var groupCount = groups.Length;
-        var (earlyN, earlyY, earlyR) = (new long[groupCount], new long[groupCount], new long[groupCount]);
-        var (chronicN, chronicY, chronicR) = (new long[groupCount], new long[groupCount], new long[groupCount]);
-        var seen = new bool[groupCount];
+        // Scratch by the groups' dense ids (their index order), reset after each clinic.
+        var present = pooled.Count;
+        var (earlyN, earlyY, earlyR) = (new long[present], new long[present], new long[present]);
+        var (chronicN, chronicY, chronicR) = (new long[present], new long[present], new long[present]);
+        var seen = new bool[present];
         var touched = new List<int>();
         var clinics = new List<ClinicScores>();
-        for (var from = 0; from < entries.Length;)
+        for (var from = 0; from < entries.Count;)
         {
             var clinic = entries[from].At / groupCount;
             touched.Clear();
-            for (; from < entries.Length && entries[from].At / groupCount == clinic; from++)
+            for (; from < entries.Count && entries[from].At / groupCount == clinic; from++)
             {
                 var entry = entries[from];
-                var at = (int)(entry.At % groupCount);
+                var at = groups[(int)(entry.At % groupCount)]!.Id;
                 if (!seen[at]) { seen[at] = true; touched.Add(at); }
                 if (entry.Early) { earlyN[at] += entry.Count; earlyY[at] += entry.Count * entry.Change; earlyR[at] += entry.Responder ? entry.Count : 0; }
                 else { chronicN[at] += entry.Count; chronicY[at] += entry.Count * entry.Change; chronicR[at] += entry.Responder ? entry.Count : 0; }
@@ -201,7 +227,7 @@ public static class Weighting
             clinics.Add(sums);
             foreach (var at in touched)
             {
-                var g = groups[at]!;
+                var g = pooled[at];
                 var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
                 foreach (var i in g.Nonzero) sums.Score[i] += residual * g.Row[i];
                 sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
