@@ -39,15 +39,17 @@ public static class OutcomesRebuild
 
         // Two stages on two cores: one task reads, deserializes and folds the log on its own
         // connection while this one works out each summary, serializes it and streams it to the
-        // COPY (whose parsing in PostgreSQL is the longest single cost). The old rows are deleted
-        // while the first episodes are being read.
+        // COPY (whose parsing in PostgreSQL is the longest single cost).
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
         var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), stopping.Token);
         try
         {
             var summaries = Table<EpisodeSummary>();
-            await ExecuteAsync($"delete from {summaries}; delete from {Table<OutcomeCell>()}; delete from {Table<ClinicTally>()}");
+            // Truncate, not delete: deleting 77,000 summaries cost PostgreSQL ~0.8 s of CPU per 1M
+            // events and left their dead rows and TOAST for autovacuum. Rolled back with the rest on
+            // failure; it locks the tables until commit, so readers wait rather than see old rows.
+            await ExecuteAsync($"truncate {summaries}, {Table<OutcomeCell>()}, {Table<ClinicTally>()}");
             await using var copy = await connection.BeginBinaryImportAsync(
                 $"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)", cancellation);
             await foreach (var batch in folded.Reader.ReadAllAsync(cancellation))
