@@ -42,7 +42,7 @@ public static class OutcomesRebuild
         // COPY (whose parsing in PostgreSQL is the longest single cost).
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
-        var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), stopping.Token);
+        var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), CancellationToken.None);
         try
         {
             var summaries = Table<EpisodeSummary>();
