@@ -41,7 +41,7 @@ public static class OutcomesRebuild
         // connection while this one works out each summary, serializes it and streams it to the
         // COPY (whose parsing in PostgreSQL is the longest single cost).
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+        var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), CancellationToken.None);
         try
         {
@@ -146,7 +146,7 @@ public static class OutcomesRebuild
 
     // Episodes cross to the writing stage in batches: a channel hand-off per episode costs more
     // than summarising it.
-    private const int Batch = 256;
+    private const int Batch = 64;
 
     private static async Task ReadAsync(IDocumentStore store, long sequence, ChannelWriter<List<ReplayedEpisode>> folded, CancellationToken cancellation)
     {
