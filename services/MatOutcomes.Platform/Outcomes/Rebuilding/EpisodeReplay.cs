@@ -6,8 +6,8 @@ using Npgsql;
 
 namespace MatOutcomes.Platform.Outcomes.Rebuilding;
 
-/// <summary>One episode as the log holds it up to some sequence.</summary>
-public sealed record ReplayedEpisode(string Clinic, Guid EpisodeId, Episode? Episode, long LastSequence);
+/// <summary>One episode as the log holds it up to some sequence, and how many of its events were read.</summary>
+public sealed record ReplayedEpisode(string Clinic, Guid EpisodeId, Episode? Episode, long LastSequence, int Events);
 
 /// <summary>Replays the event log up to a sequence in episode order (clinic, stream, version: the
 /// order of the unique index on streams, so PostgreSQL reads rather than sorts), so
@@ -34,6 +34,7 @@ public static class EpisodeReplay
         (string Clinic, Guid Stream)? current = null;
         Episode? episode = null;
         long last = 0;
+        var count = 0;
         while (await reader.ReadAsync(cancellation))
         {
             var clinic = reader.GetString(0);
@@ -44,17 +45,19 @@ public static class EpisodeReplay
             var type = reader.GetString(5);
             if (current != (clinic, stream))
             {
-                if (current is { } done) yield return new ReplayedEpisode(done.Clinic, done.Stream, episode, last);
+                if (current is { } done) yield return new ReplayedEpisode(done.Clinic, done.Stream, episode, last, count);
                 current = (clinic, stream);
                 episode = null;
                 last = 0;
+                count = 0;
             }
+            count++;
             // An event type this build does not know (written by a newer one) changes nothing here.
             if (!EventTypes.ByName.TryGetValue(type, out var eventType)) continue;
             var data = serializer.FromJson(eventType, reader, 6);
             episode = Episode.Fold(episode, stream, id, version, data);
             last = Math.Max(last, seq);
         }
-        if (current is { } final) yield return new ReplayedEpisode(final.Clinic, final.Stream, episode, last);
+        if (current is { } final) yield return new ReplayedEpisode(final.Clinic, final.Stream, episode, last, count);
     }
 }
