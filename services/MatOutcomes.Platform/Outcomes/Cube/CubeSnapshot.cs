@@ -9,16 +9,44 @@ public readonly record struct CubeCell(long Key, CellStats Stats);
 /// reads the smallest table that keeps every dimension it needs, so a question that does not split
 /// by clinic, quarter or format costs what the covariate patterns cost, however many episodes and
 /// clinics the network has.</summary>
-public sealed class CubeTable(Dimension kept, CubeCell[] cells, int count)
+public sealed class CubeTable(Dimension kept, CellChunks cells)
 {
     public Dimension Kept { get; } = kept;
 
     /// <summary>The cells (some may be empty: emptied cells keep their place).</summary>
-    public ReadOnlySpan<CubeCell> Cells => cells.AsSpan(0, count);
+    public CellChunks Cells => cells;
 
-    public int Count => count;
+    public int Count => cells.Length;
 
     public bool Keeps(Dimension dimensions) => (Kept & dimensions) == dimensions;
+}
+
+/// <summary>A table's cells in chunks of 4,096 (64 KB, under the large-object threshold), read like
+/// an array. The writer that changes a cell after a snapshot was taken copies that cell's chunk, not
+/// the table: an update costs what it changes, and the copies die young instead of filling the
+/// large-object heap between full collections.</summary>
+public readonly struct CellChunks(CubeCell[][] chunks, int length)
+{
+    public const int Shift = 12;
+    public const int Size = 1 << Shift;
+    public const int Mask = Size - 1;
+
+    public int Length => length;
+
+    public CubeCell this[int index] => (uint)index < (uint)length
+        ? chunks[index >> Shift][index & Mask]
+        : throw new IndexOutOfRangeException();
+
+    public Enumerator GetEnumerator() => new(chunks, length);
+
+    public struct Enumerator(CubeCell[][] chunks, int length)
+    {
+        private int _index = -1;
+
+        public readonly CubeCell Current => chunks[_index >> Shift][_index & Mask];
+
+        public bool MoveNext() => ++_index < length;
+    }
 }
 
 /// <summary>The outcome read models as of one event sequence, in memory and immutable: any number

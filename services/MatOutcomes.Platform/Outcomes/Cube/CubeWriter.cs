@@ -22,34 +22,73 @@ public sealed class CubeWriter
         public readonly Dimension Kept = kept;
         public readonly long Mask = PackedKey.Mask(kept);
         public readonly Dictionary<long, int> Index = [];
-        public CubeCell[] Cells = new CubeCell[64];
+        private CubeCell[][] _chunks = [];
+        /// <summary>Chunks this writer copied since the last snapshot took them (free to change).</summary>
+        private bool[] _owned = [];
+        private bool _shared;
         public int Count;
-        public bool Shared;
+
+        public CubeCell this[int at] => _chunks[at >> CellChunks.Shift][at & CellChunks.Mask];
+
+        /// <summary>The cells as a snapshot keeps them: from now on a change copies what it touches.</summary>
+        public CellChunks Share()
+        {
+            _shared = true;
+            return new CellChunks(_chunks, Count);
+        }
 
         /// <summary>Sets a roll-up cell on a fresh grain (loading).</summary>
         public void Put(long rolled, CellStats stats)
         {
-            if (Count == Cells.Length) Array.Resize(ref Cells, Count * 2);
             Index[rolled] = Count;
-            Cells[Count++] = new CubeCell(rolled, stats);
+            Append(new CubeCell(rolled, stats));
         }
 
         public void Add(long key, CellStats stats, int sign)
         {
             var rolled = key & Mask;
-            if (Shared)
-            {
-                Cells = (CubeCell[])Cells.Clone();
-                Shared = false;
-            }
             if (Index.TryGetValue(rolled, out var at))
             {
-                Cells[at] = new CubeCell(rolled, Cells[at].Stats.Plus(stats, sign));
+                Writable(at >> CellChunks.Shift)[at & CellChunks.Mask] = new CubeCell(rolled, this[at].Stats.Plus(stats, sign));
                 return;
             }
-            if (Count == Cells.Length) Array.Resize(ref Cells, Count * 2);
             Index[rolled] = Count;
-            Cells[Count++] = new CubeCell(rolled, CellStats.Empty.Plus(stats, sign));
+            Append(new CubeCell(rolled, CellStats.Empty.Plus(stats, sign)));
+        }
+
+        private void Append(CubeCell cell)
+        {
+            Unshare();
+            if (Count == _chunks.Length * CellChunks.Size)
+            {
+                Array.Resize(ref _chunks, _chunks.Length + 1);
+                Array.Resize(ref _owned, _chunks.Length);
+                _chunks[^1] = new CubeCell[CellChunks.Size];
+                _owned[^1] = true;
+            }
+            Writable(Count >> CellChunks.Shift)[Count & CellChunks.Mask] = cell;
+            Count++;
+        }
+
+        private CubeCell[] Writable(int chunk)
+        {
+            Unshare();
+            if (!_owned[chunk])
+            {
+                _chunks[chunk] = (CubeCell[])_chunks[chunk].Clone();
+                _owned[chunk] = true;
+            }
+            return _chunks[chunk];
+        }
+
+        /// <summary>A snapshot holds the chunk list: take a copy of the list (a few references),
+        /// and treat every chunk as the snapshot's until copied.</summary>
+        private void Unshare()
+        {
+            if (!_shared) return;
+            _chunks = (CubeCell[][])_chunks.Clone();
+            _owned = new bool[_chunks.Length];
+            _shared = false;
         }
     }
 
@@ -130,7 +169,8 @@ public sealed class CubeWriter
                 grain.Put(rolled[from], CellStats.Sum(parts));
                 from = to;
             }
-            built.Add((grain.Kept, grain.Cells[..grain.Count].Select(c => c.Key).ToArray(), grain.Cells[..grain.Count].Select(c => c.Stats).ToArray()));
+            built.Add((grain.Kept, [.. Enumerable.Range(0, grain.Count).Select(at => grain[at].Key)],
+                [.. Enumerable.Range(0, grain.Count).Select(at => grain[at].Stats)]));
         }
         _clinicOutcomes = byClinic.ToDictionary(c => c.Key, c => ClinicOutcomes.Empty.WithAll(c.Value));
         _clinicOutcomesShared = false;
@@ -159,9 +199,8 @@ public sealed class CubeWriter
 
     public CubeSnapshot Publish(bool live)
     {
-        foreach (var grain in _grains) grain.Shared = true;
         _clinicOutcomesShared = _talliesShared = true;
         return new CubeSnapshot(Sequence, live, _clinics.Ids,
-            [.. _grains.Select(g => new CubeTable(g.Kept, g.Cells, g.Count))], _clinicOutcomes, _tallies);
+            [.. _grains.Select(g => new CubeTable(g.Kept, g.Share()))], _clinicOutcomes, _tallies);
     }
 }

@@ -1,0 +1,66 @@
+using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Outcomes.Cube;
+using MatOutcomes.Platform.Outcomes.Projecting;
+
+namespace MatOutcomes.Tests.Outcomes;
+
+/// <summary>Snapshots are immutable while the writer goes on changing cells: a change after a
+/// snapshot copies the chunk it touches, so the snapshot must still read what it was given.</summary>
+public class CubeSnapshotTests
+{
+    private static readonly string[] Quarters = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"];
+
+    private static CellKey Key(int i) => new($"clinic-{i % 300:000}", Quarters[i / 300 % Quarters.Length], FormatClass.StandaloneMat,
+        true, (PainDuration)(i / 1800 % 5), (ComplaintRegion)(i / 9000 % 4), OccupationGroup.DeskStressful, AgeBand.From40To49, Sex.Female);
+
+    private static CellStats Episodes(int n) => new(n, default, default, [], []);
+
+    private static List<(long Key, int Episodes)> Read(CubeTable table)
+    {
+        var cells = new List<(long, int)>();
+        foreach (var cell in table.Cells) cells.Add((cell.Key, cell.Stats.Episodes));
+        return cells;
+    }
+
+    private static int EpisodesOf(CubeSnapshot snapshot, CellKey key)
+    {
+        foreach (var cell in snapshot.Fine.Cells)
+            if (CubeKeys.Unpack(cell.Key, snapshot.Clinics).Id == key.Id) return cell.Stats.Episodes;
+        throw new InvalidOperationException($"{key.Id} is not in the snapshot");
+    }
+
+    [Fact]
+    public void A_snapshot_reads_what_it_was_given_while_the_writer_changes_and_appends_cells_across_chunks()
+    {
+        const int n = 2 * CellChunks.Size + 500;
+        var writer = new CubeWriter(new ClinicDirectory());
+        writer.Load(Enumerable.Range(0, n).Select(i => (Key(i), Episodes(1))));
+        var first = writer.Publish(live: true);
+        var firstFine = Read(first.Fine);
+        var firstRollups = first.Tables.Skip(1).Select(Read).ToList();
+        Assert.Equal(n, firstFine.Count);
+
+        writer.Set(Key(3), Episodes(5));                           // first chunk
+        writer.Set(Key(CellChunks.Size + 7), Episodes(0));         // second chunk, emptied
+        writer.Set(Key(n), Episodes(2));                           // appended to the last chunk
+        var second = writer.Publish(live: true);
+
+        Assert.Equal(firstFine, Read(first.Fine));
+        Assert.Equal(firstRollups, first.Tables.Skip(1).Select(Read).ToList());
+        Assert.Equal(n + 1, second.Fine.Count);
+        Assert.Equal(n + 4 - 1 + 2, Read(second.Fine).Sum(c => c.Episodes));
+        foreach (var table in second.Tables) Assert.Equal(n + 4 - 1 + 2, Read(table).Sum(c => c.Episodes));
+
+        // Enough new cells to open a new chunk, then a change to a chunk the second snapshot shares.
+        for (var i = n + 1; i <= 3 * CellChunks.Size + 10; i++) writer.Set(Key(i), Episodes(1));
+        writer.Set(Key(3), Episodes(9));
+        var third = writer.Publish(live: true);
+
+        Assert.Equal(firstFine, Read(first.Fine));
+        Assert.Equal(1, EpisodesOf(first, Key(3)));
+        Assert.Equal(5, EpisodesOf(second, Key(3)));
+        Assert.Equal(9, EpisodesOf(third, Key(3)));
+        Assert.Equal(3 * CellChunks.Size + 11, third.Fine.Count);
+        Assert.Throws<IndexOutOfRangeException>(() => second.Fine.Cells[second.Fine.Count]);
+    }
+}
