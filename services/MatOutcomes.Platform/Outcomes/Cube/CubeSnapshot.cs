@@ -97,8 +97,8 @@ public sealed class CubeSnapshot
         return null;
     }
 
-    private readonly Dictionary<string, object> _memo = [];
-    private readonly Dictionary<string, object> _answers = [];
+    private readonly Dictionary<string, Lazy<object>> _memo = [];
+    private readonly Dictionary<string, Lazy<object>> _answers = [];
     private readonly Lock _memoLock = new();
 
     /// <summary>How many query answers a snapshot remembers before it forgets them all.</summary>
@@ -113,15 +113,35 @@ public sealed class CubeSnapshot
     /// structures, which forgetting answers never throws away.</summary>
     public T Remember<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_answers, RememberedAnswers, key, compute);
 
-    private T Cached<T>(Dictionary<string, object> cache, int limit, string key, Func<CubeSnapshot, T> compute) where T : class
+    /// <summary>Callers asking for one key at once share one computation (a warm-up building a
+    /// table and the first study needing it do not both build it).</summary>
+    private T Cached<T>(Dictionary<string, Lazy<object>> cache, int limit, string key, Func<CubeSnapshot, T> compute) where T : class
     {
-        lock (_memoLock)
-            if (cache.TryGetValue(key, out var known)) return (T)known;
-        var value = compute(this);
+        Lazy<object> value;
         lock (_memoLock)
         {
-            if (cache.Count >= limit) cache.Clear();
-            return (T)(cache.TryAdd(key, value) ? value : cache[key]);
+            if (!cache.TryGetValue(key, out value!))
+            {
+                if (cache.Count >= limit) cache.Clear();
+                cache[key] = value = new Lazy<object>(() => compute(this), LazyThreadSafetyMode.ExecutionAndPublication);
+            }
         }
+        try
+        {
+            return (T)value.Value;
+        }
+        catch
+        {
+            // A failure is not remembered: the next caller computes again.
+            lock (_memoLock)
+                if (cache.TryGetValue(key, out var failed) && ReferenceEquals(failed, value)) cache.Remove(key);
+            throw;
+        }
+    }
+
+    /// <summary>Builds every table's flat layout now, so that no study pays for it.</summary>
+    public void Warm()
+    {
+        foreach (var table in Tables) Flat(table);
     }
 }
