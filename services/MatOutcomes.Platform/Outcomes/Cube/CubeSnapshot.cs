@@ -139,9 +139,4 @@ public sealed class CubeSnapshot
         }
     }
 
-    /// <summary>Builds every table's flat layout now, so that no study pays for it.</summary>
-    public void Warm()
-    {
-        foreach (var table in Tables) Flat(table);
-    }
 }

@@ -159,13 +159,6 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
     private void Publish(ReleaseSnapshot release)
     {
         _latest = release;
-        // A release is read for a day: lay out all its tables now, beside the first studies, rather
-        // than inside whichever study first needs each one.
-        _ = Task.Run(() =>
-        {
-            try { release.Cube.Warm(); }
-            catch (Exception e) { log.LogWarning(e, "Could not lay out release {Number} ahead of its studies", release.Number); }
-        });
         Published?.Invoke(release);
     }
 
