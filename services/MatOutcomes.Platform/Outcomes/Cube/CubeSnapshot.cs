@@ -113,8 +113,8 @@ public sealed class CubeSnapshot
     /// structures, which forgetting answers never throws away.</summary>
     public T Remember<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_answers, RememberedAnswers, key, compute);
 
-    /// <summary>Callers asking for one key at once share one computation (a warm-up building a
-    /// table and the first study needing it do not both build it).</summary>
+    /// <summary>Callers asking for one key at once share one computation (concurrent studies that
+    /// need one flat table build it once).</summary>
     private T Cached<T>(Dictionary<string, Lazy<object>> cache, int limit, string key, Func<CubeSnapshot, T> compute) where T : class
     {
         Lazy<object> value;
@@ -138,5 +138,4 @@ public sealed class CubeSnapshot
             throw;
         }
     }
-
 }

@@ -82,11 +82,12 @@ public static class StudyCalculator
 
         var latest = shown.Contains(Measure.Latest);
         var groupsShown = latest && !e.DurableNprsChange.Suppressed && !c.DurableNprsChange.Suppressed;
-        // The propensity weighting needs nothing from the regression below and costs about as much:
-        // on a second core it halves one researcher's wait. When every core is busy, the wait at the
-        // end finds it still queued and runs it on this thread (Task.Wait inlines an unstarted task).
+        // The propensity weighting (withheld with the groups it compares) needs nothing from the
+        // regression below and costs about as much: on a second core it halves one researcher's wait.
+        // When every core is busy, the wait at the end finds it still queued and runs it on this
+        // thread (Task.Wait inlines an unstarted task).
         var weighted = groupsShown
-            ? Task.Run(() => Weighting.Compare(snapshot, filter, query, k, suppressed: false,
+            ? Task.Run(() => Weighting.Compare(snapshot, filter, query, k,
                 covariate => disclosure.Allows(restricted | covariate, Measure.Latest)))
             : Task.FromResult(WeightedComparison.Withheld);
         var clinics = latest ? ClinicModels(snapshot, filter, query) : [];

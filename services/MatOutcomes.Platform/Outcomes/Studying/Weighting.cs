@@ -87,10 +87,9 @@ public static class Weighting
     /// <param name="balanceShown">Whether a covariate's balance rows may be shown: their SMDs, with the
     /// cohort sizes, could be solved back to each level's counts by cohort, so they are shown only
     /// where the release publishes counts at the study's grid with that covariate added.</param>
-    public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k, bool suppressed,
+    public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k,
         Func<Dimension, bool> balanceShown)
     {
-        if (suppressed) return WeightedComparison.Withheld;
         var groupCount = GroupIndex(PatternMask, 10) + 1;
         // The entries and the group index are scratch of a size that lands on the large-object heap;
         // rented, so a stream of studies does not grow it between full collections.
