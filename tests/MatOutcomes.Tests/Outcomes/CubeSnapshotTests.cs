@@ -63,4 +63,32 @@ public class CubeSnapshotTests
         Assert.Equal(3 * CellChunks.Size + 11, third.Fine.Count);
         Assert.Throws<IndexOutOfRangeException>(() => second.Fine.Cells[second.Fine.Count]);
     }
+
+    [Fact]
+    public void Remembered_answers_are_bounded_apart_from_the_structures_and_concurrent_callers_share_one_computation()
+    {
+        var snapshot = new CubeWriter(new ClinicDirectory()).Publish(live: true);
+        var built = 0;
+        object Structure(CubeSnapshot _) { Interlocked.Increment(ref built); Thread.Sleep(50); return new object(); }
+
+        var first = snapshot.Memo("structure", Structure);
+        var answers = 0;
+        for (var i = 0; i < 3 * CubeSnapshot.RememberedAnswers; i++) snapshot.Remember($"answer:{i}", _ => { answers++; return new object(); });
+        Assert.Same(first, snapshot.Memo("structure", Structure));
+        Assert.Equal(1, built);
+        Assert.Equal(3 * CubeSnapshot.RememberedAnswers, answers);
+        // The last answer is still remembered; the first ones were forgotten.
+        snapshot.Remember($"answer:{3 * CubeSnapshot.RememberedAnswers - 1}", _ => { answers++; return new object(); });
+        Assert.Equal(3 * CubeSnapshot.RememberedAnswers, answers);
+        snapshot.Remember("answer:0", _ => { answers++; return new object(); });
+        Assert.Equal(3 * CubeSnapshot.RememberedAnswers + 1, answers);
+
+        var results = new object[8];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => results[i] = snapshot.Memo("shared", Structure));
+        Assert.Equal(2, built);
+        Assert.All(results, r => Assert.Same(results[0], r));
+
+        Assert.Throws<InvalidOperationException>(() => snapshot.Memo<object>("failing", _ => throw new InvalidOperationException()));
+        Assert.Same(first, snapshot.Memo("failing", _ => first));
+    }
 }
