@@ -47,32 +47,39 @@ public static class Weighting
     private const double Converged = 1e-10;
 
     /// <summary>Episodes of one group and cohort: count and outcome sums (integers).</summary>
-    private sealed class Tally
+    private struct Tally
     {
         public long N, Y, YY, R;
     }
 
     /// <summary>Episodes of one covariate pattern and baseline, pooled over clinics, early and chronic
     /// apart; then the propensity model's row and fitted score.</summary>
+    /// <summary>A study has thousands of groups, so a group is kept small: its tallies inline, and
+    /// only the nonzero entries of its design row (a few, of some twenty columns).</summary>
     private sealed class Group(long pattern, int baseline)
     {
         public long Pattern { get; } = pattern;
         public int Baseline { get; } = baseline;
-        public Tally Early { get; } = new();
-        public Tally Chronic { get; } = new();
+        public Tally Early;
+        public Tally Chronic;
         /// <summary>The group's place among the study's groups in index order.</summary>
         public int Id { get; set; }
-        public double[] Row { get; private set; } = [];
-        /// <summary>The columns where <see cref="Row"/> is not 0 (the intercept, at most one dummy per
-        /// covariate, baseline), ascending: sums over them equal the dense sums bit for bit, since
-        /// adding a zero term changes no double.</summary>
+        /// <summary>The columns where the group's design row is not 0 (the intercept, at most one dummy
+        /// per covariate, baseline), ascending, and the row's values there: sums over them equal the
+        /// dense sums bit for bit, since adding a zero term changes no double.</summary>
         public int[] Nonzero { get; private set; } = [];
+        public double[] Values { get; private set; } = [];
         public double E { get; set; }
 
-        public void SetRow(double[] row)
+        public void SetRow(Column[] columns)
         {
-            Row = row;
-            Nonzero = [.. Enumerable.Range(0, row.Length).Where(i => row[i] != 0)];
+            Span<double> row = stackalloc double[columns.Length];
+            var count = 0;
+            for (var i = 0; i < columns.Length; i++)
+                if ((row[i] = columns[i].Of(this)) != 0) count++;
+            (Nonzero, Values) = (new int[count], new double[count]);
+            for (int i = 0, t = 0; i < columns.Length; i++)
+                if (row[i] != 0) (Nonzero[t], Values[t++]) = (i, row[i]);
         }
     }
 
@@ -121,13 +128,13 @@ public static class Weighting
         if (n1 < k || n0 < k) return WeightedComparison.Withheld;
 
         var columns = Columns(pooled);
-        foreach (var g in pooled) g.SetRow(RowOf(g, columns));
+        foreach (var g in pooled) g.SetRow(columns);
         var pEarly = (double)n1 / (n1 + n0);
         var beta = Fit(pooled, columns.Length, pEarly);
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
         foreach (var g in pooled) g.E = Expit(Dot(g, beta));
-        var clinics = Clinics(entries, groups, groupCount, pooled, columns.Length);
+        var clinics = Clinics(entries, groups, pooled, columns.Length);
 
         return new WeightedComparison(false, n1 + n0, true, columns.Length,
             Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
@@ -143,8 +150,8 @@ public static class Weighting
     private static int GroupIndex(long key, int baseline) => (int)(key & PatternMask) * 11 + baseline;
 
     /// <summary>One (baseline, latest NPRS) pair count of one cell: episodes with a durable change,
-    /// placed by clinic (ranked by id) and group.</summary>
-    private readonly record struct Entry(long At, bool Early, long Count, int Change, bool Responder);
+    /// placed by clinic (ranked by id) and group (its index).</summary>
+    private readonly record struct Entry(int Clinic, int Slot, bool Early, long Count, int Change, bool Responder);
 
     /// <summary>The study's scored episodes, one entry per pair count of each matching cell, in
     /// clinic id order (a counting sort by clinic rank: O(entries)); within a clinic they keep the
@@ -170,11 +177,10 @@ public static class Weighting
             if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
             var early = query.IsEarly(PackedKey.Duration(key));
             var clinicRank = rank[PackedKey.Clinic(key)];
-            var clinic = (long)clinicRank * groupCount;
             for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
                 int b = table.PairBaseline[p], score = table.PairScore[p];
-                entries[next[clinicRank]++] = new Entry(clinic + GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score));
+                entries[next[clinicRank]++] = new Entry(clinicRank, GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score));
             }
         }
         return new ArraySegment<Entry>(entries, 0, next[^1]);
@@ -186,9 +192,9 @@ public static class Weighting
     {
         foreach (var entry in entries)
         {
-            var at = (int)(entry.At % groupCount);
+            var at = entry.Slot;
             var group = groups[at] ??= new Group(at / 11, at % 11);
-            var tally = entry.Early ? group.Early : group.Chronic;
+            ref var tally = ref entry.Early ? ref group.Early : ref group.Chronic;
             tally.N += entry.Count;
             tally.Y += entry.Count * entry.Change;
             tally.YY += entry.Count * entry.Change * entry.Change;
@@ -199,41 +205,41 @@ public static class Weighting
     /// <summary>Each clinic's score sums, in clinic id order. A clinic's entries of one group are added
     /// up as integers first (their order among themselves follows the cells'), then enter the double
     /// sums group by group in index order: O(nonzero columns) per (clinic, group), the same live and
-    /// replayed.</summary>
-    private static IReadOnlyList<ClinicScores> Clinics(ArraySegment<Entry> entries, Group?[] groups, int groupCount, IReadOnlyList<Group> pooled, int p)
+    /// replayed. The groups a clinic touched are marked in a bit set over the groups' ids, so reading
+    /// the set word by word visits them in index order without sorting.</summary>
+    private static IReadOnlyList<ClinicScores> Clinics(ArraySegment<Entry> entries, Group?[] groups, IReadOnlyList<Group> pooled, int p)
     {
         // Scratch by the groups' dense ids (their index order), reset after each clinic.
         var present = pooled.Count;
         var (earlyN, earlyY, earlyR) = (new long[present], new long[present], new long[present]);
         var (chronicN, chronicY, chronicR) = (new long[present], new long[present], new long[present]);
-        var seen = new bool[present];
-        var touched = new List<int>();
+        var touched = new ulong[(present + 63) / 64];
         var clinics = new List<ClinicScores>();
         for (var from = 0; from < entries.Count;)
         {
-            var clinic = entries[from].At / groupCount;
-            touched.Clear();
-            for (; from < entries.Count && entries[from].At / groupCount == clinic; from++)
+            var clinic = entries[from].Clinic;
+            for (; from < entries.Count && entries[from].Clinic == clinic; from++)
             {
                 var entry = entries[from];
-                var at = groups[(int)(entry.At % groupCount)]!.Id;
-                if (!seen[at]) { seen[at] = true; touched.Add(at); }
+                var at = groups[entry.Slot]!.Id;
+                touched[at >> 6] |= 1UL << (at & 63);
                 if (entry.Early) { earlyN[at] += entry.Count; earlyY[at] += entry.Count * entry.Change; earlyR[at] += entry.Responder ? entry.Count : 0; }
                 else { chronicN[at] += entry.Count; chronicY[at] += entry.Count * entry.Change; chronicR[at] += entry.Responder ? entry.Count : 0; }
             }
-            touched.Sort();
             var sums = new ClinicScores(p);
             clinics.Add(sums);
-            foreach (var at in touched)
-            {
-                var g = pooled[at];
-                var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
-                foreach (var i in g.Nonzero) sums.Score[i] += residual * g.Row[i];
-                sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
-                sums.ChronicN += chronicN[at] / (1 - g.E); sums.ChronicY += chronicY[at] / (1 - g.E); sums.ChronicR += chronicR[at] / (1 - g.E);
-                earlyN[at] = earlyY[at] = earlyR[at] = chronicN[at] = chronicY[at] = chronicR[at] = 0;
-                seen[at] = false;
-            }
+            for (var word = 0; word < touched.Length; word++)
+                for (var bits = touched[word]; bits != 0; bits &= bits - 1)
+                {
+                    var at = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                    var g = pooled[at];
+                    var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
+                    for (var t = 0; t < g.Nonzero.Length; t++) sums.Score[g.Nonzero[t]] += residual * g.Values[t];
+                    sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
+                    sums.ChronicN += chronicN[at] / (1 - g.E); sums.ChronicY += chronicY[at] / (1 - g.E); sums.ChronicR += chronicR[at] / (1 - g.E);
+                    earlyN[at] = earlyY[at] = earlyR[at] = chronicN[at] = chronicY[at] = chronicR[at] = 0;
+                }
+            Array.Clear(touched);
         }
         return clinics;
     }
@@ -283,8 +289,6 @@ public static class Weighting
         return [.. AdjustedModel.IndependentColumns(Square(gram, w), Enumerable.Range(0, w)).Select(c => candidates[c])];
     }
 
-    private static double[] RowOf(Group g, Column[] columns) => [.. columns.Select(c => c.Of(g))];
-
     /// <summary>Logistic regression by iteratively reweighted least squares (Newton's method for the
     /// canonical link) on grouped binomial data; null if it does not converge.</summary>
     private static Vector<double>? Fit(IReadOnlyList<Group> groups, int p, double pEarly)
@@ -300,7 +304,7 @@ public static class Weighting
                 var n = g.Early.N + g.Chronic.N;
                 var e = Expit(Dot(g, beta));
                 AddOuter(information, g, n * e * (1 - e), p);
-                foreach (var i in g.Nonzero) score[i] += (g.Early.N - n * e) * g.Row[i];
+                for (var t = 0; t < g.Nonzero.Length; t++) score[g.Nonzero[t]] += (g.Early.N - n * e) * g.Values[t];
             }
             Vector<double> step;
             try { step = Square(information, p).Cholesky().Solve(Vector<double>.Build.Dense(score)); }
@@ -334,7 +338,7 @@ public static class Weighting
         var meat = new double[d * d];
         foreach (var g in pooled)
         {
-            var (e, x) = (g.E, g.Row);
+            var e = g.E;
             double n1 = g.Early.N, n0 = g.Chronic.N;
             // Sums over the group's episodes of y − μ and (y − μ)², from Σy and Σy².
             double r1 = sum(g.Early) - n1 * mu1, r0 = sum(g.Chronic) - n0 * mu0;
@@ -344,9 +348,10 @@ public static class Weighting
             // Bread: minus the derivative of Σψ with respect to θ. Meat: Σψψ', episodes independent.
             AddOuter(bread, g, (n1 + n0) * e * (1 - e), d);
             AddOuter(meat, g, n1 * (1 - e) * (1 - e) + n0 * e * e, d);
-            foreach (var i in g.Nonzero)
+            for (var t = 0; t < g.Nonzero.Length; t++)
             {
-                double early = (1 - e) / e * r1 * x[i], chronic = e / (1 - e) * r0 * x[i];
+                var i = g.Nonzero[t];
+                double early = (1 - e) / e * r1 * g.Values[t], chronic = e / (1 - e) * r0 * g.Values[t];
                 bread[m1 * d + i] += early;
                 bread[m0 * d + i] -= chronic;
                 meat[i * d + m1] += early; meat[m1 * d + i] += early;
@@ -496,11 +501,11 @@ public static class Weighting
     /// <paramref name="stride"/> columns).</summary>
     private static void AddOuter(double[] m, Group g, double scale, int stride)
     {
-        var (x, nonzero) = (g.Row, g.Nonzero);
-        foreach (var i in nonzero)
+        var (x, nonzero) = (g.Values, g.Nonzero);
+        for (var a = 0; a < nonzero.Length; a++)
         {
-            var xi = scale * x[i];
-            foreach (var j in nonzero) m[i * stride + j] += xi * x[j];
+            var xi = scale * x[a];
+            for (var b = 0; b < nonzero.Length; b++) m[nonzero[a] * stride + nonzero[b]] += xi * x[b];
         }
     }
 
@@ -522,7 +527,7 @@ public static class Weighting
     private static double Dot(Group g, Vector<double> beta)
     {
         var total = 0.0;
-        foreach (var i in g.Nonzero) total += g.Row[i] * beta[i];
+        for (var t = 0; t < g.Nonzero.Length; t++) total += g.Values[t] * beta[g.Nonzero[t]];
         return total;
     }
 }
