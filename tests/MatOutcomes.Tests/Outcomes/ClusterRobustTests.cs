@@ -1,5 +1,6 @@
 using MathNet.Numerics.LinearAlgebra;
 using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Tests.Support;
@@ -48,11 +49,58 @@ public class ClusterRobustTests(ITestOutputHelper output)
         sd * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     private static AdjustedEstimate Served(IEnumerable<Row> rows) =>
-        StudyCalculator.Compare(Cubes.Of(rows.Select(r => new Contribution(
+        StudyCalculator.Compare(Snapshot(rows), new StudyQuery(), 11).AdjustedDurableChangeDifference;
+
+    private static CubeSnapshot Snapshot(IEnumerable<Row> rows) =>
+        Cubes.Of(rows.Select(r => new Contribution(
             new CellKey(r.Clinic, "2026Q1", FormatClass.StandaloneMat, true, r.Early ? PainDuration.Under6 : PainDuration.From26To51,
                 r.Region, r.Occupation, r.Age, Sex.Female),
-            r.Baseline, r.Latest, r.Latest, null, null, null, null, null, 4, Cubes.NeverReached(r.Baseline), false, false))),
-            new StudyQuery(), 11).AdjustedDurableChangeDifference;
+            r.Baseline, r.Latest, r.Latest, null, null, null, null, null, 4, Cubes.NeverReached(r.Baseline), false, false)));
+
+    [Fact]
+    public void Studies_that_differ_only_in_their_mcid_share_the_design_half_of_cr2_and_answer_as_if_computed_afresh()
+    {
+        var rows = Simulate(new Random(11), clinics: 8, perClinic: 80, clinicSd: 0.7);
+        var shared = Snapshot(rows);
+        var first = new StudyQuery { NprsMcidPoints = 2 };
+        var second = first with { NprsMcidPoints = 3, NprsMcidPercent = 50 };
+
+        StudyCalculator.Compare(shared, first, 11);
+        var reused = StudyCalculator.Compare(shared, second, 11);
+        var afresh = StudyCalculator.Compare(Snapshot(rows), second, 11);
+
+        // Exactly equal, not close: the remembered half is what would have been computed again,
+        // and each outcome's own half (its residuals) is not remembered.
+        Assert.Equal(afresh.AdjustedDurableChangeDifference, reused.AdjustedDurableChangeDifference);
+        Assert.Equal(afresh.AdjustedResponderDifference, reused.AdjustedResponderDifference);
+        Assert.NotEqual(StudyCalculator.Compare(shared, first, 11).AdjustedResponderDifference, reused.AdjustedResponderDifference);
+    }
+
+    [Fact]
+    public void A_remembered_leverage_of_another_design_is_never_used()
+    {
+        var rows = Simulate(new Random(12), clinics: 5, perClinic: 60, clinicSd: 0.7);
+        var other = Simulate(new Random(13), clinics: 5, perClinic: 60, clinicSd: 0.7);
+        (AdjustedEstimate Change, AdjustedEstimate Responder) Fit(IEnumerable<Row> data, Func<string, Func<ClusterRobust.Leverage>, ClusterRobust.Leverage>? remember)
+        {
+            var snapshot = Snapshot(data);
+            var query = new StudyQuery().Effective;
+            var clinics = StudyCalculator.ClinicModels(snapshot, new CellFilter(query, snapshot), query);
+            var network = new ModelSums();
+            foreach (var c in clinics.Values) network.Add(c);
+            var models = new[] { AdjustedModel.Fit(network, ModelOutcome.Change), AdjustedModel.Fit(network, ModelOutcome.Responder) };
+            var effects = AdjustedModel.EarlyEffects(models, 11, false, StudyCalculator.ByClinicId(snapshot, clinics), remember);
+            return (effects[0], effects[1]);
+        }
+
+        // A leverage remembered for one design, offered under any key to a study of another design.
+        ClusterRobust.Leverage? stale = null;
+        Fit(other, (_, make) => stale = make());
+        var offered = Fit(rows, (_, _) => stale!);
+
+        Assert.NotNull(stale);
+        Assert.Equal(Fit(rows, null), offered);
+    }
 
     /// <summary>Intercept, early, region, age and occupation dummies that have data, baseline.</summary>
     private static (Matrix<double> X, Vector<double> Y, int Early) Design(IReadOnlyList<Row> rows)

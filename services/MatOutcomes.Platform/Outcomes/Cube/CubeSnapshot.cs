@@ -99,6 +99,7 @@ public sealed class CubeSnapshot
 
     private readonly Dictionary<string, Lazy<object>> _memo = [];
     private readonly Dictionary<string, Lazy<object>> _answers = [];
+    private readonly Dictionary<string, Lazy<object>> _designs = [];
     private readonly Lock _memoLock = new();
 
     /// <summary>How many query answers a snapshot remembers before it forgets them all.</summary>
@@ -112,6 +113,14 @@ public sealed class CubeSnapshot
     /// filter is a key), so at most <see cref="RememberedAnswers"/> are kept, apart from the
     /// structures, which forgetting answers never throws away.</summary>
     public T Remember<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_answers, RememberedAnswers, key, compute);
+
+    /// <summary>How many study designs (the costly, outcome-free half of a study's statistics) a
+    /// snapshot keeps: each is about a megabyte at 200 clinics, so few.</summary>
+    public const int RememberedDesigns = 8;
+
+    /// <summary>A study design's outcome-free statistics (see <see cref="Studying.ClusterRobust.Leverage"/>),
+    /// kept while remembered: studies that differ only in their outcome definitions share them.</summary>
+    public T Design<T>(string key, Func<CubeSnapshot, T> compute) where T : class => Cached(_designs, RememberedDesigns, key, compute);
 
     /// <summary>Callers asking for one key at once share one computation (concurrent studies that
     /// need one flat table build it once).</summary>

@@ -87,7 +87,8 @@ public sealed class AdjustedModel
     /// <summary>The coefficient of "early" in each model (fitted from the same sums, so with one
     /// design): early minus chronic, adjusted for the other covariates, with its classical interval
     /// and its cluster-robust one over <paramref name="clusters"/> (the same sums per clinic).</summary>
-    public static AdjustedEstimate[] EarlyEffects(IReadOnlyList<AdjustedModel> models, int k, bool suppressed, IReadOnlyList<ModelSums> clusters)
+    public static AdjustedEstimate[] EarlyEffects(IReadOnlyList<AdjustedModel> models, int k, bool suppressed, IReadOnlyList<ModelSums> clusters,
+        Func<string, Func<ClusterRobust.Leverage>, ClusterRobust.Leverage>? remember = null)
     {
         var first = models[0];
         var at = Array.IndexOf(first._columns, Design.Early);
@@ -97,7 +98,7 @@ public sealed class AdjustedModel
 
         var (covariances, g) = ClusterRobust.Covariance(first._inverse!, [.. models.Select(m => m._beta!)], first._columns,
             clusters.Select(c => (c.XtX, (IReadOnlyList<long[]>)[.. models.Select(m => m.Outcome == ModelOutcome.Change ? c.XtyChange : c.XtyResponder)], c.N)),
-            Design.Width);
+            Design.Width, remember);
         return [.. models.Select((model, i) =>
         {
             var estimate = model._beta![at];

@@ -95,7 +95,8 @@ public static class StudyCalculator
         foreach (var sums in clinics.Values) network.Add(sums);
         var changeModel = AdjustedModel.Fit(network, ModelOutcome.Change);
         var responderModel = AdjustedModel.Fit(network, ModelOutcome.Responder);
-        var effects = AdjustedModel.EarlyEffects([changeModel, responderModel], k, !groupsShown, ByClinicId(snapshot, clinics));
+        var effects = AdjustedModel.EarlyEffects([changeModel, responderModel], k, !groupsShown, ByClinicId(snapshot, clinics),
+            (key, leverage) => snapshot.Design(key, _ => leverage()));
         var benchmarked = disclosure.BenchmarkedClinics(restricted);
 
         return new CohortComparison(
