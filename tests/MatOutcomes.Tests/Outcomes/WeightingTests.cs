@@ -51,6 +51,28 @@ public class WeightingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Studies_that_differ_only_in_their_mcid_share_the_propensity_fit_and_answer_as_if_fitted_afresh()
+    {
+        var contributions = Simulate(new Random(21), 2_000).ToList();
+        var shared = Cubes.Of(contributions);
+        var first = new StudyQuery { NprsMcidPoints = 2 };
+        var second = first with { NprsMcidPoints = 4, NprsMcidPercent = 10 };
+
+        var firstAnswer = StudyCalculator.Compare(shared, first, 11).PropensityWeighted;
+        var reused = StudyCalculator.Compare(shared, second, 11).PropensityWeighted;
+        var afresh = StudyCalculator.Compare(Cubes.Of(contributions), second, 11).PropensityWeighted;
+
+        Assert.False(reused.Suppressed);
+        // Exactly equal, not close: the remembered fit is what would be fitted again, and the
+        // weighted outcomes, their intervals and the balance table are the study's own.
+        Assert.Equal(afresh.DurableChange, reused.DurableChange);
+        Assert.Equal(afresh.Responders, reused.Responders);
+        Assert.Equal((afresh.Early, afresh.Chronic, afresh.N, afresh.Parameters), (reused.Early, reused.Chronic, reused.N, reused.Parameters));
+        Assert.Equal(afresh.Balance, reused.Balance);
+        Assert.NotEqual(firstAnswer.Responders, reused.Responders);
+    }
+
+    [Fact]
     public void The_weighted_95_percent_ci_covers_the_true_average_effect_in_about_95_percent_of_repetitions_and_the_weights_balance()
     {
         const int repetitions = 400;

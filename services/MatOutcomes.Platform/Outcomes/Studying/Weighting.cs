@@ -105,7 +105,7 @@ public static class Weighting
         try
         {
             Array.Clear(groups, 0, groupCount);
-            return Compare(entries, groups, groupCount, k, balanceShown);
+            return Compare(entries, groups, groupCount, k, balanceShown, (key, fit) => snapshot.Design(key, _ => fit()));
         }
         finally
         {
@@ -114,7 +114,30 @@ public static class Weighting
         }
     }
 
-    private static WeightedComparison Compare(ArraySegment<Entry> entries, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown)
+    /// <summary>The propensity model of a study's design: its columns and coefficients. A function of
+    /// the groups' patterns, baselines and cohort sizes alone (not of any outcome or MCID), which it
+    /// keeps to prove a match: studies of one design (a sensitivity analysis over MCIDs) fit it once,
+    /// and a remembered one is used only when they are equal, so it is exactly what would be fitted again.</summary>
+    private sealed record PropensityFit(long[] Design, Column[] Columns, Vector<double>? Beta)
+    {
+        public static long[] DesignOf(IReadOnlyList<Group> pooled)
+        {
+            var design = new long[pooled.Count * 3];
+            for (var i = 0; i < pooled.Count; i++)
+                (design[3 * i], design[3 * i + 1], design[3 * i + 2]) = (pooled[i].Pattern * 11 + pooled[i].Baseline, pooled[i].Early.N, pooled[i].Chronic.N);
+            return design;
+        }
+
+        public static string Key(long[] design)
+        {
+            var hash = new System.IO.Hashing.XxHash128();
+            hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(design.AsSpan()));
+            return $"iptw:{design.Length}:{Convert.ToHexString(hash.GetCurrentHash())}";
+        }
+    }
+
+    private static WeightedComparison Compare(ArraySegment<Entry> entries, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown,
+        Func<string, Func<PropensityFit>, PropensityFit>? remember = null)
     {
         Groups(entries, groups, groupCount);
         var pooled = new List<Group>();
@@ -127,10 +150,20 @@ public static class Weighting
         long n1 = pooled.Sum(g => g.Early.N), n0 = pooled.Sum(g => g.Chronic.N);
         if (n1 < k || n0 < k) return WeightedComparison.Withheld;
 
-        var columns = Columns(pooled);
-        foreach (var g in pooled) g.SetRow(columns);
         var pEarly = (double)n1 / (n1 + n0);
-        var beta = Fit(pooled, columns.Length, pEarly);
+        var design = PropensityFit.DesignOf(pooled);
+        var rowsSet = false;
+        PropensityFit Fitted()
+        {
+            var columns = Columns(pooled);
+            foreach (var g in pooled) g.SetRow(columns);
+            rowsSet = true;
+            return new PropensityFit(design, columns, Fit(pooled, columns.Length, pEarly));
+        }
+        var fit = remember?.Invoke(PropensityFit.Key(design), Fitted) is { } known && known.Design.AsSpan().SequenceEqual(design) ? known : Fitted();
+        var (columns, beta) = (fit.Columns, fit.Beta);
+        // A remembered fit was made on another study's groups: this study's rows are still to set.
+        if (!rowsSet) foreach (var g in pooled) g.SetRow(columns);
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
         foreach (var g in pooled) g.E = Expit(Dot(g, beta));
