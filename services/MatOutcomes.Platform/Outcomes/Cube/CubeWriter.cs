@@ -93,14 +93,22 @@ public sealed class CubeWriter
     }
 
     private readonly ClinicDirectory _clinics;
-    private readonly Grain[] _grains = [.. Grains.Select(g => new Grain(g))];
+    private readonly Grain[] _grains;
     private readonly Dictionary<long, CellStats> _fine = [];
     private Dictionary<int, ClinicOutcomes> _clinicOutcomes = [];
     private bool _clinicOutcomesShared;
     private Dictionary<string, ClinicTally> _tallies = new(StringComparer.Ordinal);
     private bool _talliesShared;
 
-    public CubeWriter(ClinicDirectory clinics) => _clinics = clinics;
+    /// <param name="rollUps">Whether to keep the roll-ups. The live cube does not: studies read
+    /// releases (whose cubes are built with them), and the live cells serve the dashboards' per-clinic
+    /// sums and the next release's cut. Without them a node holds a third of the memory and an
+    /// update touches one table instead of four.</param>
+    public CubeWriter(ClinicDirectory clinics, bool rollUps = true)
+    {
+        _clinics = clinics;
+        _grains = [.. (rollUps ? Grains : Grains[..1]).Select(g => new Grain(g))];
+    }
 
     public long Sequence { get; set; }
 

@@ -32,7 +32,7 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
     private readonly Lock _waitersLock = new();
     private readonly List<(long Sequence, TaskCompletionSource Done)> _waiters = [];
     private volatile CubeSnapshot? _current;
-    private CubeWriter _writer = new(clinics);
+    private CubeWriter _writer = new(clinics, rollUps: false);
 
     /// <summary>The latest snapshot (waits for the first load).</summary>
     public async Task<CubeSnapshot> CurrentAsync(CancellationToken cancellation)
@@ -106,7 +106,7 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
 
         // A rebuild starts the projection over: start the cube over too.
         var full = _current is null || sequence < known;
-        if (full) _writer = new CubeWriter(clinics);
+        if (full) _writer = new CubeWriter(clinics, rollUps: false);
         var after = full ? -1 : known;
         var cells = await ChangedAsync<OutcomeCell>(session, after, cancellation);
         var tallies = await ChangedAsync<ClinicTally>(session, after, cancellation);

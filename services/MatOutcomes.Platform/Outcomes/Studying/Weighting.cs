@@ -98,18 +98,17 @@ public static class Weighting
         Func<Dimension, bool> balanceShown)
     {
         var groupCount = GroupIndex(PatternMask, 10) + 1;
-        // The entries and the group index are scratch of a size that lands on the large-object heap;
-        // rented, so a stream of studies does not grow it between full collections.
-        var entries = Entries(snapshot, filter, query, groupCount);
+        var scan = new Scan(snapshot, filter, query);
+        // The group index is scratch of a size that lands on the large-object heap; rented, so a
+        // stream of studies does not grow it between full collections.
         var groups = ArrayPool<Group?>.Shared.Rent(groupCount);
         try
         {
             Array.Clear(groups, 0, groupCount);
-            return Compare(entries, groups, groupCount, k, balanceShown, (key, fit) => snapshot.Design(key, _ => fit()));
+            return Compare(scan, groups, groupCount, k, balanceShown, (key, fit) => snapshot.Design(key, _ => fit()));
         }
         finally
         {
-            ArrayPool<Entry>.Shared.Return(entries.Array!);
             ArrayPool<Group?>.Shared.Return(groups, clearArray: true);
         }
     }
@@ -136,10 +135,10 @@ public static class Weighting
         }
     }
 
-    private static WeightedComparison Compare(ArraySegment<Entry> entries, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown,
+    private static WeightedComparison Compare(Scan scan, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown,
         Func<string, Func<PropensityFit>, PropensityFit>? remember = null)
     {
-        Groups(entries, groups, groupCount);
+        Groups(scan, groups);
         var pooled = new List<Group>();
         for (var at = 0; at < groupCount; at++)
             if (groups[at] is { } g)
@@ -167,7 +166,7 @@ public static class Weighting
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
         foreach (var g in pooled) g.E = Expit(Dot(g, beta));
-        var clinics = Clinics(entries, groups, pooled, columns.Length);
+        var clinics = Clinics(scan, groups, pooled, columns.Length);
 
         return new WeightedComparison(false, n1 + n0, true, columns.Length,
             Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
@@ -182,83 +181,115 @@ public static class Weighting
 
     private static int GroupIndex(long key, int baseline) => (int)(key & PatternMask) * 11 + baseline;
 
-    /// <summary>One (baseline, latest NPRS) pair count of one cell: episodes with a durable change,
-    /// placed by clinic (ranked by id) and group (its index).</summary>
-    private readonly record struct Entry(int Clinic, int Slot, bool Early, long Count, int Change, bool Responder);
-
-    /// <summary>The study's scored episodes, one entry per pair count of each matching cell, in
-    /// clinic id order (a counting sort by clinic rank: O(entries)); within a clinic they keep the
-    /// table's order, which differs live and replayed, so only integer sums are taken over them
-    /// before they are put in group order.</summary>
-    private static ArraySegment<Entry> Entries(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int groupCount)
+    /// <summary>The study's scored episodes: the (baseline, latest NPRS) pair counts of the matching
+    /// cells of the table that keeps clinic and every covariate, read in place (no copy of them is
+    /// made: at 1M events that was a few megabytes per study).</summary>
+    private readonly struct Scan
     {
-        var rule = query.NprsRule;
-        var byId = Enumerable.Range(0, snapshot.Clinics.Count).OrderBy(i => snapshot.Clinics[i], StringComparer.Ordinal).ToArray();
-        var rank = new int[byId.Length];
-        for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
-        var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
-        // First pass: each clinic's entries, so the second writes every entry in its place.
-        var next = new int[byId.Length + 1];
-        for (var i = 0; i < table.Count; i++)
-            if (table.Episodes[i] != 0 && filter.Matches(table.Keys[i]))
-                next[rank[PackedKey.Clinic(table.Keys[i])] + 1] += table.PairStart[i + 1] - table.PairStart[i];
-        for (var r = 1; r < next.Length; r++) next[r] += next[r - 1];
-        var entries = ArrayPool<Entry>.Shared.Rent(Math.Max(next[^1], 1));
+        private readonly CellFilter _filter;
+        private readonly StudyQuery _query;
+
+        public Scan(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
+        {
+            var table = snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic);
+            (Table, Order, Responders, _filter, _query) = (snapshot.Flat(table), ClinicOrder.Of(snapshot, table), query.NprsRule.Table(), filter, query);
+        }
+
+        public FlatTable Table { get; }
+        public ClinicOrder Order { get; }
+        /// <summary>Whether each (baseline × 11 + score) pair is a responder by the study's rule.</summary>
+        public bool[] Responders { get; }
+
+        public bool Scored(int cell, out bool early)
+        {
+            var key = Table.Keys[cell];
+            early = _query.IsEarly(PackedKey.Duration(key));
+            return Table.Episodes[cell] != 0 && _filter.Matches(key);
+        }
+    }
+
+    /// <summary>A table's cells by clinic in clinic id order (a counting sort by rank), so a study
+    /// takes each clinic's sums in a fixed order, the same live and replayed (within a clinic the cells
+    /// keep the table's order, which differs, so only integer sums are taken over them). Built once
+    /// per table of a snapshot.</summary>
+    private sealed record ClinicOrder(int[] Cells, int[] Start)
+    {
+        public static ClinicOrder Of(CubeSnapshot snapshot, CubeTable table) => snapshot.Memo($"clinic-order:{table.Kept}", s =>
+        {
+            var flat = s.Flat(table);
+            var byId = Enumerable.Range(0, s.Clinics.Count).OrderBy(i => s.Clinics[i], StringComparer.Ordinal).ToArray();
+            var rank = new int[byId.Length];
+            for (var r = 0; r < byId.Length; r++) rank[byId[r]] = r;
+            var start = new int[byId.Length + 1];
+            for (var i = 0; i < flat.Count; i++) start[rank[PackedKey.Clinic(flat.Keys[i])] + 1]++;
+            for (var r = 1; r < start.Length; r++) start[r] += start[r - 1];
+            var next = start[..^1];
+            var cells = new int[flat.Count];
+            for (var i = 0; i < flat.Count; i++) cells[next[rank[PackedKey.Clinic(flat.Keys[i])]]++] = i;
+            return new ClinicOrder(cells, start);
+        });
+    }
+
+    /// <summary>The scored episodes in (covariate pattern, baseline) groups, pooled over clinics, by
+    /// group index (a fixed order, so every later sum of doubles is the same live and replayed); null
+    /// where empty.</summary>
+    private static void Groups(Scan scan, Group?[] groups)
+    {
+        var table = scan.Table;
         for (var i = 0; i < table.Count; i++)
         {
+            if (!scan.Scored(i, out var early)) continue;
             var key = table.Keys[i];
-            if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
-            var early = query.IsEarly(PackedKey.Duration(key));
-            var clinicRank = rank[PackedKey.Clinic(key)];
             for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
                 int b = table.PairBaseline[p], score = table.PairScore[p];
-                entries[next[clinicRank]++] = new Entry(clinicRank, GroupIndex(key, b), early, table.PairCount[p], b - score, rule.Improved(b, score));
+                long count = table.PairCount[p], change = b - score;
+                var at = GroupIndex(key, b);
+                var group = groups[at] ??= new Group(at / 11, at % 11);
+                ref var tally = ref early ? ref group.Early : ref group.Chronic;
+                tally.N += count;
+                tally.Y += count * change;
+                tally.YY += count * change * change;
+                tally.R += scan.Responders[b * 11 + score] ? count : 0;
             }
         }
-        return new ArraySegment<Entry>(entries, 0, next[^1]);
     }
 
-    /// <summary>The entries in (covariate pattern, baseline) groups, pooled over clinics, by group
-    /// index (a fixed order, so every later sum of doubles is the same live and replayed); null where empty.</summary>
-    private static void Groups(ArraySegment<Entry> entries, Group?[] groups, int groupCount)
+    /// <summary>Each clinic's score sums, in clinic id order. A clinic's episodes of one group are added
+    /// up as integers first, then enter the double sums group by group in index order: O(nonzero
+    /// columns) per (clinic, group), the same live and replayed. The groups a clinic touched are
+    /// marked in a bit set over the groups' ids, so reading the set word by word visits them in index
+    /// order without sorting.</summary>
+    private static IReadOnlyList<ClinicScores> Clinics(Scan scan, Group?[] groups, IReadOnlyList<Group> pooled, int p)
     {
-        foreach (var entry in entries)
-        {
-            var at = entry.Slot;
-            var group = groups[at] ??= new Group(at / 11, at % 11);
-            ref var tally = ref entry.Early ? ref group.Early : ref group.Chronic;
-            tally.N += entry.Count;
-            tally.Y += entry.Count * entry.Change;
-            tally.YY += entry.Count * entry.Change * entry.Change;
-            tally.R += entry.Responder ? entry.Count : 0;
-        }
-    }
-
-    /// <summary>Each clinic's score sums, in clinic id order. A clinic's entries of one group are added
-    /// up as integers first (their order among themselves follows the cells'), then enter the double
-    /// sums group by group in index order: O(nonzero columns) per (clinic, group), the same live and
-    /// replayed. The groups a clinic touched are marked in a bit set over the groups' ids, so reading
-    /// the set word by word visits them in index order without sorting.</summary>
-    private static IReadOnlyList<ClinicScores> Clinics(ArraySegment<Entry> entries, Group?[] groups, IReadOnlyList<Group> pooled, int p)
-    {
+        var (table, order) = (scan.Table, scan.Order);
         // Scratch by the groups' dense ids (their index order), reset after each clinic.
         var present = pooled.Count;
         var (earlyN, earlyY, earlyR) = (new long[present], new long[present], new long[present]);
         var (chronicN, chronicY, chronicR) = (new long[present], new long[present], new long[present]);
         var touched = new ulong[(present + 63) / 64];
         var clinics = new List<ClinicScores>();
-        for (var from = 0; from < entries.Count;)
+        for (var clinic = 0; clinic + 1 < order.Start.Length; clinic++)
         {
-            var clinic = entries[from].Clinic;
-            for (; from < entries.Count && entries[from].Clinic == clinic; from++)
+            var any = false;
+            for (var c = order.Start[clinic]; c < order.Start[clinic + 1]; c++)
             {
-                var entry = entries[from];
-                var at = groups[entry.Slot]!.Id;
-                touched[at >> 6] |= 1UL << (at & 63);
-                if (entry.Early) { earlyN[at] += entry.Count; earlyY[at] += entry.Count * entry.Change; earlyR[at] += entry.Responder ? entry.Count : 0; }
-                else { chronicN[at] += entry.Count; chronicY[at] += entry.Count * entry.Change; chronicR[at] += entry.Responder ? entry.Count : 0; }
+                var i = order.Cells[c];
+                if (!scan.Scored(i, out var early)) continue;
+                var key = table.Keys[i];
+                for (var q = table.PairStart[i]; q < table.PairStart[i + 1]; q++)
+                {
+                    int b = table.PairBaseline[q], score = table.PairScore[q];
+                    long count = table.PairCount[q], change = b - score;
+                    var at = groups[GroupIndex(key, b)]!.Id;
+                    touched[at >> 6] |= 1UL << (at & 63);
+                    any = true;
+                    var responders = scan.Responders[b * 11 + score] ? count : 0;
+                    if (early) { earlyN[at] += count; earlyY[at] += count * change; earlyR[at] += responders; }
+                    else { chronicN[at] += count; chronicY[at] += count * change; chronicR[at] += responders; }
+                }
             }
+            if (!any) continue;
             var sums = new ClinicScores(p);
             clinics.Add(sums);
             for (var word = 0; word < touched.Length; word++)
