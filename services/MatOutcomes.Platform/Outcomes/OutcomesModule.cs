@@ -14,6 +14,7 @@ public static class OutcomesModule
         builder.Services.Configure<PrivacyOptions>(builder.Configuration.GetSection("Privacy"));
         builder.Services.Configure<CubeOptions>(builder.Configuration.GetSection("Cube"));
         builder.Services.AddSingleton<ClinicDirectory>();
+        builder.Services.AddSingleton<StartupOrder>();
         builder.Services.AddSingleton<OutcomeCube>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutcomeCube>());
         builder.Services.AddSingleton<CubeReplay>();

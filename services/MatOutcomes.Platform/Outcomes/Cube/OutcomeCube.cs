@@ -25,7 +25,7 @@ public sealed record CubeChange(CubeSnapshot Snapshot, IReadOnlySet<string> Clin
 /// with the projection's progress, and publishes a new immutable <see cref="CubeSnapshot"/>. A read
 /// costs what changed, never what the store holds.</summary>
 public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, PlatformTelemetry telemetry,
-    Microsoft.Extensions.Options.IOptions<CubeOptions> options, ILogger<OutcomeCube> log) : BackgroundService
+    Microsoft.Extensions.Options.IOptions<CubeOptions> options, StartupOrder startup, ILogger<OutcomeCube> log) : BackgroundService
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<bool> _nudges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -62,6 +62,7 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await startup.ReleaseFirstAsync(TimeSpan.FromSeconds(5), stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

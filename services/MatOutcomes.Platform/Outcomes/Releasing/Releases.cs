@@ -27,7 +27,7 @@ public sealed record ReleaseSnapshot(int Number, long Sequence, DateTimeOffset C
 /// transaction; release numbers are unique, so two nodes cutting at once cannot both succeed.
 /// Earlier releases are rebuilt on demand by replaying the log to their sequence.</summary>
 public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay replay, ClinicDirectory clinics,
-    IOptions<PrivacyOptions> privacy, IOptions<ReleaseOptions> options, TimeProvider clock, ILogger<Releases> log) : BackgroundService
+    IOptions<PrivacyOptions> privacy, IOptions<ReleaseOptions> options, TimeProvider clock, StartupOrder startup, ILogger<Releases> log) : BackgroundService
 {
     private readonly SemaphoreSlim _cutting = new(1, 1);
     private volatile ReleaseSnapshot? _latest;
@@ -160,16 +160,32 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
     {
         _latest = release;
         Published?.Invoke(release);
+        // The roll-ups' scanning form, laid out now on both cores rather than by the first studies
+        // that need them (a study arriving meanwhile waits for the one it needs, not for all). The
+        // fine table's is left to a study that needs it: most are answered from roll-ups.
+        _ = Task.Run(() => Parallel.ForEach(release.Cube.Tables.Skip(1), table => release.Cube.Flat(table)), CancellationToken.None);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                StudyWarmUp.Run();
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "The study warm-up failed; the first study compiles its code instead");
+            }
+        }, CancellationToken.None);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await RefreshAsync(stoppingToken);
                 _loaded.TrySetResult();
+                startup.ReleaseSettled();
                 if (Due()) await CutAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -180,6 +196,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
             {
                 // A unique release number lost to another node, or the database restarting: look again later.
                 log.LogWarning(e, "Could not load or cut a release; retrying");
+                startup.ReleaseSettled();
             }
             await Task.Delay(options.Value.PollInterval, clock, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
         }
