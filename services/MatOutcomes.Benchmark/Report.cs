@@ -22,7 +22,7 @@ public static class Report
             }
             table.AddRow("distinct filters withheld", $"{stage.DistinctWithheldShare:P0}", "", "");
             table.AddRow("first query after a restart", $"{stage.FirstQueryAfterRestartMs:F0} ms", $"process start → healthy {stage.RestartToHealthySeconds:F1} s", "");
-            table.AddRow("dashboard push (ack → Figures), idle", Ms(stage.DashboardIdle), "", "");
+            table.AddRow("dashboard push (ack → Figures), idle", Ms(stage.DashboardIdle), $"first push of the process (cold) {stage.DashboardFirstPushMs:F0} ms", "");
             table.AddRow("dashboard push, while clinics sync", Ms(stage.DashboardWhileSyncing), "", "");
             table.AddRow("bulk sync through the API", $"{stage.BulkSyncEventsPerSecond:N0} events/s", $"bare Marten append of the same events {stage.BareAppendEventsPerSecond:N0}/s",
                 $"{stage.BulkSyncEventsPerSecond / stage.BareAppendEventsPerSecond:F2}");
