@@ -53,9 +53,9 @@ public static class Weighting
     }
 
     /// <summary>Episodes of one covariate pattern and baseline, pooled over clinics, early and chronic
-    /// apart; then the propensity model's row and fitted score.</summary>
-    /// <summary>A study has thousands of groups, so a group is kept small: its tallies inline, and
-    /// only the nonzero entries of its design row (a few, of some twenty columns).</summary>
+    /// apart; then the propensity model's row and fitted score. A study has thousands of groups, so a
+    /// group is kept small: its tallies inline, and only the nonzero entries of its design row (a
+    /// few, of some twenty columns).</summary>
     private sealed class Group(long pattern, int baseline)
     {
         public long Pattern { get; } = pattern;
