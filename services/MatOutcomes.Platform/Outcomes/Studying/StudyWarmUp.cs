@@ -10,7 +10,8 @@ namespace MatOutcomes.Platform.Outcomes.Studying;
 /// own clinic directory, so nothing of it reaches the node's cubes.</summary>
 public static class StudyWarmUp
 {
-    public static void Run()
+    /// <summary>Runs the study; returns it, so a test can see that every part of it was computed.</summary>
+    public static CohortComparison Run()
     {
         var writer = new CubeWriter(new ClinicDirectory());
         var regions = Enum.GetValues<ComplaintRegion>();
@@ -25,6 +26,6 @@ public static class StudyWarmUp
                 [.. Enumerable.Repeat(-1, baseline)], false, false));
         }
         writer.Sequence = 1;
-        StudyCalculator.Compare(writer.Publish(live: false), new StudyQuery(), k: 1);
+        return StudyCalculator.Compare(writer.Publish(live: false), new StudyQuery(), k: 1);
     }
 }
