@@ -81,6 +81,9 @@ public static class Weighting
             for (int i = 0, t = 0; i < columns.Length; i++)
                 if (row[i] != 0) (Nonzero[t], Values[t++]) = (i, row[i]);
         }
+
+        /// <summary>Takes a row made for this same group (pattern and baseline) under these columns.</summary>
+        public void UseRow((int[] Nonzero, double[] Values) row) => (Nonzero, Values) = row;
     }
 
     /// <summary>One clinic's sums for its estimating functions: Σ(t − e)x, and per cohort the
@@ -116,8 +119,10 @@ public static class Weighting
     /// <summary>The propensity model of a study's design: its columns and coefficients. A function of
     /// the groups' patterns, baselines and cohort sizes alone (not of any outcome or MCID), which it
     /// keeps to prove a match: studies of one design (a sensitivity analysis over MCIDs) fit it once,
-    /// and a remembered one is used only when they are equal, so it is exactly what would be fitted again.</summary>
-    private sealed record PropensityFit(long[] Design, Column[] Columns, Vector<double>? Beta)
+    /// and a remembered one is used only when they are equal, so it is exactly what would be fitted
+    /// again. The groups' rows (their nonzero entries, in the design's group order) are shared
+    /// read-only with it.</summary>
+    private sealed record PropensityFit(long[] Design, Column[] Columns, Vector<double>? Beta, (int[] Nonzero, double[] Values)[] Rows)
     {
         public static long[] DesignOf(IReadOnlyList<Group> pooled)
         {
@@ -157,12 +162,13 @@ public static class Weighting
             var columns = Columns(pooled);
             foreach (var g in pooled) g.SetRow(columns);
             rowsSet = true;
-            return new PropensityFit(design, columns, Fit(pooled, columns.Length, pEarly));
+            return new PropensityFit(design, columns, Fit(pooled, columns.Length, pEarly), [.. pooled.Select(g => (g.Nonzero, g.Values))]);
         }
         var fit = remember?.Invoke(PropensityFit.Key(design), Fitted) is { } known && known.Design.AsSpan().SequenceEqual(design) ? known : Fitted();
         var (columns, beta) = (fit.Columns, fit.Beta);
-        // A remembered fit was made on another study's groups: this study's rows are still to set.
-        if (!rowsSet) foreach (var g in pooled) g.SetRow(columns);
+        // A remembered fit was made on another study's groups: the same groups in the same order (the
+        // design says so), whose rows this study's take.
+        if (!rowsSet) for (var i = 0; i < pooled.Count; i++) pooled[i].UseRow(fit.Rows[i]);
         if (beta is null)
             return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
         foreach (var g in pooled) g.E = Expit(Dot(g, beta));
@@ -262,11 +268,27 @@ public static class Weighting
     /// order without sorting.</summary>
     private static IReadOnlyList<ClinicScores> Clinics(Scan scan, Group?[] groups, IReadOnlyList<Group> pooled, int p)
     {
-        var (table, order) = (scan.Table, scan.Order);
-        // Scratch by the groups' dense ids (their index order), reset after each clinic.
+        // Scratch by the groups' dense ids (their index order), reset after each clinic: one rented
+        // array of six parts, each of a size that lands on the large-object heap at 1M events.
         var present = pooled.Count;
-        var (earlyN, earlyY, earlyR) = (new long[present], new long[present], new long[present]);
-        var (chronicN, chronicY, chronicR) = (new long[present], new long[present], new long[present]);
+        var rented = ArrayPool<long>.Shared.Rent(6 * present);
+        try
+        {
+            Array.Clear(rented, 0, 6 * present);
+            return Clinics(scan, groups, pooled, p, new Span<long>(rented, 0, 6 * present));
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(rented);
+        }
+    }
+
+    private static IReadOnlyList<ClinicScores> Clinics(Scan scan, Group?[] groups, IReadOnlyList<Group> pooled, int p, Span<long> scratch)
+    {
+        var (table, order) = (scan.Table, scan.Order);
+        var present = pooled.Count;
+        Span<long> earlyN = scratch[..present], earlyY = scratch.Slice(present, present), earlyR = scratch.Slice(2 * present, present);
+        Span<long> chronicN = scratch.Slice(3 * present, present), chronicY = scratch.Slice(4 * present, present), chronicR = scratch.Slice(5 * present, present);
         var touched = new ulong[(present + 63) / 64];
         var clinics = new List<ClinicScores>();
         for (var clinic = 0; clinic + 1 < order.Start.Length; clinic++)
