@@ -50,7 +50,7 @@ public static class ClusterRobust
         var kept = clusters.Where(c => c.N != 0).ToList();
         var designs = kept.Select(c => c.XtX).ToList();
         var leverage = remember?.Invoke(Leverage.Key(designs, columns), () => Leverage.Of(inverse, columns, designs, width)) is { } known
-                       && known.Matches(designs, columns)
+                       && known.Matches(designs, columns, width)
             ? known
             : Leverage.Of(inverse, columns, designs, width);
         var beta = betas.Select(b => b.ToArray()).ToArray();
@@ -95,12 +95,12 @@ public static class ClusterRobust
     /// <summary>The half of CR2 that depends on the design alone: A^(±1/2) and, per clinic with
     /// episodes, X_g'X_g over the kept columns with the eigen-decomposition of B_g. Every study that
     /// shares a design (the same cohort and threshold, whatever its MCIDs or outcome) shares it:
-    /// a sensitivity analysis over MCIDs does the costly part once. It is a function of the clinics'
-    /// X'X (integers) and the kept columns alone, which it keeps to prove a match: a remembered one is
-    /// used only when they are equal, so it is exactly what would be computed again.</summary>
+    /// a sensitivity analysis over MCIDs does the costly part once. It is a function of the kept
+    /// columns and each clinic's X'X over them (A is their sum's inverse) alone, and it holds both (the
+    /// Gram matrices are those integers, exact as doubles) to prove a match: a remembered one is used
+    /// only when they are equal, so it is exactly what would be computed again.</summary>
     public sealed class Leverage
     {
-        private long[][] _designs = [];
         private int[] _columns = [];
         public double[] RootA { get; private init; } = [];
         public double[] RootAInverse { get; private init; } = [];
@@ -118,9 +118,16 @@ public static class ClusterRobust
             return $"cr2:{designs.Count}:{Convert.ToHexString(hash.GetCurrentHash())}";
         }
 
-        public bool Matches(IReadOnlyList<long[]> designs, IReadOnlyList<int> columns) =>
-            designs.Count == _designs.Length && columns.SequenceEqual(_columns) &&
-            designs.Select((xtx, g) => xtx.AsSpan().SequenceEqual(_designs[g])).All(equal => equal);
+        public bool Matches(IReadOnlyList<long[]> designs, IReadOnlyList<int> columns, int width)
+        {
+            if (designs.Count != Grams.Length || !columns.SequenceEqual(_columns)) return false;
+            var p = _columns.Length;
+            for (var g = 0; g < designs.Count; g++)
+                for (var i = 0; i < p; i++)
+                    for (var j = 0; j < p; j++)
+                        if (Grams[g][i * p + j] != designs[g][_columns[i] * width + _columns[j]]) return false;
+            return true;
+        }
 
         public static Leverage Of(Matrix<double> inverse, IReadOnlyList<int> columns, IReadOnlyList<long[]> designs, int width)
         {
@@ -158,7 +165,7 @@ public static class ClusterRobust
             }
             return new Leverage
             {
-                _designs = [.. designs.Select(xtx => xtx.ToArray())], _columns = [.. columns],
+                _columns = [.. columns],
                 RootA = rootA, RootAInverse = rootAInverse, Grams = grams, Vectors = vectors, Values = values,
             };
         }
