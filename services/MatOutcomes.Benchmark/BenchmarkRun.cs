@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace MatOutcomes.Benchmark;
 
-public sealed record BenchmarkOptions(string PlatformBin, int Clinics, bool Quick, string JsonPath, int Port);
+public sealed record BenchmarkOptions(string PlatformBin, int Clinics, bool Quick, string JsonPath, int Port, bool Keep = false);
 
 /// <summary>Everything measured at one size of the event store.</summary>
 public sealed record StageResult(
@@ -63,7 +63,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_scratch, (UnixFileMode)Convert.ToInt32("755", 8));
         _log = Path.Combine(_scratch, "platform.log");
         AnsiConsole.MarkupLine($"Scratch folder [grey]{_scratch}[/] (platform log: platform.log)");
-        _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_scratch, "pg"), durable: true, deleteOnStop: true, cancellation: cancellation);
+        _postgres = await EmbeddedPostgres.StartAsync(Path.Combine(_scratch, "pg"), durable: true, deleteOnStop: !options.Keep, cancellation: cancellation);
         await _postgres.CreateDatabaseAsync("ceiling", cancellation);
         _connection = _postgres.ConnectionString();
         AnsiConsole.MarkupLine($"Embedded PostgreSQL on port {_postgres.Port}");
@@ -87,6 +87,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         {
             if (_platform is not null) await _platform.DisposeAsync();
             await _postgres.DisposeAsync();
+            if (options.Keep) AnsiConsole.MarkupLine($"Kept the stopped cluster in [grey]{Path.Combine(_scratch, "pg")}[/] (database matoutcomes)");
         }
     }
 
