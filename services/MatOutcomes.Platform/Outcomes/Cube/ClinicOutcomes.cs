@@ -59,26 +59,24 @@ public readonly record struct PairMoments(long N, long B, long BB, long Y, long 
 
     public PairMoments Times(int sign) => new(sign * N, sign * B, sign * BB, sign * Y, sign * BY, sign * YY);
 
-    /// <summary>Moments of the change (baseline − score): cached on the cell.</summary>
-    public static PairMoments Change(CellStats stats, int family)
-    {
-        var pairs = stats.PairsOf(family);
-        return new(pairs.N, pairs.B, pairs.BB, pairs.Y, pairs.BY, pairs.YY);
-    }
+    /// <summary>Moments of the change (baseline − score).</summary>
+    public static PairMoments Change(CellStats stats, int family) => stats.PairsOf(family).Change();
 
     /// <summary>Moments of a 0/1 outcome, <paramref name="counts"/>[baseline × 11 + score] saying
     /// which pairs count as 1 (a responder rule, tabulated once per study).</summary>
     public static PairMoments Indicator(CellStats stats, int family, bool[] counts)
     {
         var pairs = stats.PairsOf(family);
+        var change = pairs.Change();
         long y = 0, by = 0;
-        for (var i = 0; i < pairs.Counts.Length; i++)
+        for (var i = 0; i < pairs.Length; i++)
         {
-            if (!counts[pairs.Baselines[i] * 11 + pairs.Scores[i]]) continue;
+            var baseline = pairs.Baseline(i);
+            if (!counts[baseline * 11 + pairs.Score(i)]) continue;
             y += pairs.Counts[i];
-            by += (long)pairs.Counts[i] * pairs.Baselines[i];
+            by += (long)pairs.Counts[i] * baseline;
         }
-        return new(pairs.N, pairs.B, pairs.BB, y, by, y);
+        return new(change.N, change.B, change.BB, y, by, y);
     }
 }
 

@@ -44,7 +44,7 @@ public sealed class FlatTable
         for (var i = 0; i < n; i++)
         {
             slots += cells[i].Stats.Slots.Length;
-            pairs += cells[i].Stats.PairsOf(Projecting.Slots.Latest).Counts.Length;
+            pairs += cells[i].Stats.PairsOf(Projecting.Slots.Latest).Length;
         }
         Slots = new int[slots];
         Counts = new int[slots];
@@ -65,11 +65,9 @@ public sealed class FlatTable
             slots += stats.Slots.Length;
             var latest = stats.PairsOf(Projecting.Slots.Latest);
             PairStart[i] = pairs;
-            latest.Baselines.CopyTo(PairBaseline, pairs);
-            latest.Scores.CopyTo(PairScore, pairs);
-            latest.Counts.CopyTo(PairCount, pairs);
-            pairs += latest.Counts.Length;
-            Change[i] = new PairMoments(latest.N, latest.B, latest.BB, latest.Y, latest.BY, latest.YY);
+            for (var p = 0; p < latest.Length; p++, pairs++)
+                (PairBaseline[pairs], PairScore[pairs], PairCount[pairs]) = ((byte)latest.Baseline(p), (byte)latest.Score(p), latest.Counts[p]);
+            Change[i] = latest.Change();
         }
         SlotStart[n] = slots;
         PairStart[n] = pairs;

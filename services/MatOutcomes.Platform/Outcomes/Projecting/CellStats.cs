@@ -85,25 +85,17 @@ public sealed class CellStats
         return slots;
     }
 
-    private PairList? _latest, _discharge, _followUp;
-    private long[]? _measureCounts;
-    private ulong[]? _fingerprints;
-
-    /// <summary>Contributors per measure (see <see cref="Releasing.Measures"/>), worked out once per cell.</summary>
-    public long[] MeasureCounts => _measureCounts ??= Releasing.Measures.Counts(this);
-
-    /// <summary>Additive fingerprints per measure, worked out once per cell.</summary>
-    public ulong[] Fingerprints => _fingerprints ??= Releasing.Measures.Fingerprints(this);
-
-    /// <summary>One pair histogram in compact form, worked out once per cell (cells are immutable and
-    /// shared by every snapshot that holds them, so a study pays this only for cells that changed).</summary>
-    public PairList PairsOf(int family) => family switch
+    /// <summary>The (baseline, score, count) entries of one pair histogram: a view of the cell's own
+    /// slots, not a copy. Cells keep nothing derived from their counts: a node holds two cubes of
+    /// some 80,000 cells each at 1M events, and every derived array kept per cell cost tens of MB.</summary>
+    public Pairs PairsOf(int family)
     {
-        Projecting.Slots.Latest => _latest ??= PairList.Of(this, family),
-        Projecting.Slots.Discharge => _discharge ??= PairList.Of(this, family),
-        Projecting.Slots.FollowUp => _followUp ??= PairList.Of(this, family),
-        _ => throw new ArgumentOutOfRangeException(nameof(family)),
-    };
+        var start = Array.BinarySearch(Slots, family);
+        start = start >= 0 ? start : ~start;
+        var end = start;
+        while (end < Slots.Length && Slots[end] < family + 121) end++;
+        return new Pairs(family, Slots.AsSpan(start, end - start), Counts.AsSpan(start, end - start));
+    }
 
     /// <summary>The sum of many cells in one pass (loading a table, not one change at a time).</summary>
     public static CellStats Sum(IReadOnlyList<CellStats> parts)
@@ -145,47 +137,30 @@ public sealed class CellStats
         Slots.AsSpan().SequenceEqual(other.Slots) && Counts.AsSpan().SequenceEqual(other.Counts);
 }
 
-/// <summary>The non-empty (baseline, score) pairs of one pair histogram of a cell, with the integer
-/// moments of the change (baseline − score) they give.</summary>
-public sealed class PairList
+/// <summary>The non-empty (baseline, score) pairs of one pair histogram of a cell, read in place.</summary>
+public readonly ref struct Pairs(int family, ReadOnlySpan<int> slots, ReadOnlySpan<int> counts)
 {
-    private PairList(byte[] baselines, byte[] scores, int[] counts)
-    {
-        Baselines = baselines;
-        Scores = scores;
-        Counts = counts;
-        for (var i = 0; i < counts.Length; i++)
-        {
-            long count = counts[i], b = baselines[i], y = b - scores[i];
-            N += count; B += count * b; BB += count * b * b; Y += count * y; BY += count * b * y; YY += count * y * y;
-        }
-    }
+    private readonly int _family = family;
+    private readonly ReadOnlySpan<int> _slots = slots;
 
-    public byte[] Baselines { get; }
-    public byte[] Scores { get; }
-    public int[] Counts { get; }
-    public long N { get; }
-    public long B { get; }
-    public long BB { get; }
-    public long Y { get; }
-    public long BY { get; }
-    public long YY { get; }
+    public ReadOnlySpan<int> Counts { get; } = counts;
 
-    public static PairList Of(CellStats stats, int family)
+    public int Length => _slots.Length;
+
+    public int Baseline(int i) => (_slots[i] - _family) / 11;
+
+    public int Score(int i) => (_slots[i] - _family) % 11;
+
+    /// <summary>Integer moments of the change y = baseline − score over the pairs.</summary>
+    public Cube.PairMoments Change()
     {
-        var slots = stats.Slots;
-        var start = Array.BinarySearch(slots, family);
-        start = start >= 0 ? start : ~start;
-        var end = start;
-        while (end < slots.Length && slots[end] < family + 121) end++;
-        var baselines = new byte[end - start];
-        var scores = new byte[end - start];
-        var counts = new int[end - start];
-        for (var i = start; i < end; i++)
+        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0;
+        for (var i = 0; i < _slots.Length; i++)
         {
-            var at = slots[i] - family;
-            (baselines[i - start], scores[i - start], counts[i - start]) = ((byte)(at / 11), (byte)(at % 11), stats.Counts[i]);
+            long count = Counts[i], baseline = Baseline(i), change = baseline - Score(i);
+            n += count; b += count * baseline; bb += count * baseline * baseline;
+            y += count * change; by += count * baseline * change; yy += count * change * change;
         }
-        return new PairList(baselines, scores, counts);
+        return new(n, b, bb, y, by, yy);
     }
 }

@@ -14,7 +14,7 @@ public sealed class Atoms
 
     public long Total(Measure measure) => _atoms.Values.Sum(a => a.Counts[(int)measure]);
 
-    private void Add(long key, long[] counts, ulong[] prints)
+    private void Add(long key, ReadOnlySpan<long> counts, ReadOnlySpan<ulong> prints)
     {
         if (!_atoms.TryGetValue(key, out var atom)) _atoms[key] = atom = (new long[Measures.Count], new ulong[Measures.Count]);
         for (var m = 0; m < Measures.Count; m++)
@@ -25,16 +25,19 @@ public sealed class Atoms
     }
 
     /// <summary>Each clinic's atoms of a grid (its key without the clinic), in one pass.</summary>
-    public static IReadOnlyDictionary<string, Atoms> PerClinic(CubeSnapshot snapshot, Dimension grid)
+    public static IReadOnlyDictionary<string, Atoms> PerClinic(CubeSnapshot snapshot, Dimension grid, CellMeasures measures)
     {
         var perClinic = new Dictionary<int, Atoms>();
         var mask = PackedKey.Mask(grid);
-        foreach (var cell in snapshot.TableFor(grid | Dimension.Clinic).Cells)
+        var table = snapshot.TableFor(grid | Dimension.Clinic);
+        var (counts, prints) = measures.Of(table);
+        for (var i = 0; i < table.Count; i++)
         {
+            var cell = table.Cells[i];
             if (cell.Stats.Episodes == 0 && cell.Stats.Slots.Length == 0) continue;
             var clinic = PackedKey.Clinic(cell.Key);
             if (!perClinic.TryGetValue(clinic, out var atoms)) perClinic[clinic] = atoms = new Atoms();
-            atoms.Add(Pooling.Normalize(cell.Key) & mask, cell.Stats.MeasureCounts, cell.Stats.Fingerprints);
+            atoms.Add(Pooling.Normalize(cell.Key) & mask, counts.AsSpan(i * Measures.Count, Measures.Count), prints.AsSpan(i * Measures.Count, Measures.Count));
         }
         return perClinic.ToDictionary(c => snapshot.Clinics[c.Key], c => c.Value, StringComparer.Ordinal);
     }
@@ -47,14 +50,17 @@ public sealed class Atoms
         return sum;
     }
 
-    public static Atoms Of(CubeSnapshot snapshot, Dimension grid)
+    public static Atoms Of(CubeSnapshot snapshot, Dimension grid, CellMeasures measures)
     {
         var atoms = new Atoms();
         var mask = PackedKey.Mask(grid);
-        foreach (var cell in snapshot.TableFor(grid).Cells)
+        var table = snapshot.TableFor(grid);
+        var (counts, prints) = measures.Of(table);
+        for (var i = 0; i < table.Count; i++)
         {
+            var cell = table.Cells[i];
             if (cell.Stats.Episodes == 0 && cell.Stats.Slots.Length == 0) continue;
-            atoms.Add(Pooling.Normalize(cell.Key) & mask, cell.Stats.MeasureCounts, cell.Stats.Fingerprints);
+            atoms.Add(Pooling.Normalize(cell.Key) & mask, counts.AsSpan(i * Measures.Count, Measures.Count), prints.AsSpan(i * Measures.Count, Measures.Count));
         }
         return atoms;
     }
@@ -75,6 +81,29 @@ public sealed class Atoms
             if (Math.Abs(nowCount - thenCount) < k) return false;
         }
         return true;
+    }
+}
+
+/// <summary>Each cell's contributors and fingerprint per measure, worked out once per table for one
+/// decision (its 128 grids read the same few tables again and again) and dropped with it: kept on
+/// the cells, they cost every node some 20 MB at 1M events for something used once per release.</summary>
+public sealed class CellMeasures
+{
+    private readonly Dictionary<CubeTable, (long[] Counts, ulong[] Prints)> _tables = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Cell i's figures for measure m are at [i × <see cref="Measures.Count"/> + m].</summary>
+    public (long[] Counts, ulong[] Prints) Of(CubeTable table)
+    {
+        if (_tables.TryGetValue(table, out var known)) return known;
+        var counts = new long[table.Count * Measures.Count];
+        var prints = new ulong[table.Count * Measures.Count];
+        for (var i = 0; i < table.Count; i++)
+        {
+            var stats = table.Cells[i].Stats;
+            Measures.Counts(stats, counts.AsSpan(i * Measures.Count, Measures.Count));
+            Measures.Fingerprints(stats, prints.AsSpan(i * Measures.Count, Measures.Count));
+        }
+        return _tables[table] = (counts, prints);
     }
 }
 
@@ -169,13 +198,14 @@ public sealed class Disclosure
         Func<int, Task<CubeSnapshot>> releaseAt, int k)
     {
         var decided = new Disclosure();
+        var measures = new CellMeasures();
         var earlier = new Dictionary<int, CubeSnapshot>();
         async Task<CubeSnapshot> At(int release) => earlier.TryGetValue(release, out var known) ? known : earlier[release] = await releaseAt(release);
 
         for (var grid = 0; grid < Grids; grid++)
         {
             var dimensions = DimensionsOf(grid) | Dimension.Duration;
-            var now = Atoms.Of(snapshot, dimensions);
+            var now = Atoms.Of(snapshot, dimensions, measures);
             var before = new Dictionary<int, Atoms>();
             for (var m = 0; m < Measures.Count; m++)
             {
@@ -185,7 +215,7 @@ public sealed class Disclosure
                 var inTime = true;
                 if (inSpace && last > 0)
                 {
-                    if (!before.TryGetValue(last, out var then)) before[last] = then = Atoms.Of(await At(last), dimensions);
+                    if (!before.TryGetValue(last, out var then)) before[last] = then = Atoms.Of(await At(last), dimensions, measures);
                     inTime = now.MovedInSteps(then, measure, k);
                 }
                 if (inSpace) decided.SafeInSpace[grid] |= 1 << m;
@@ -196,17 +226,17 @@ public sealed class Disclosure
                 var alone = true;
                 if (lastInTime > 0)
                 {
-                    if (!before.TryGetValue(lastInTime, out var then)) before[lastInTime] = then = Atoms.Of(await At(lastInTime), dimensions);
+                    if (!before.TryGetValue(lastInTime, out var then)) before[lastInTime] = then = Atoms.Of(await At(lastInTime), dimensions, measures);
                     alone = now.MovedInSteps(then, measure, k);
                 }
                 if (alone) decided.SafeInTime[grid] |= 1 << m;
                 decided.LastInTime[grid * Measures.Count + m] = alone ? number : lastInTime;
             }
 
-            decided.Benchmarked[grid] = await ClinicByClinicAsync(number, snapshot, DimensionsOf(grid), Measure.Latest,
+            decided.Benchmarked[grid] = await ClinicByClinicAsync(number, snapshot, DimensionsOf(grid), Measure.Latest, measures,
                 previous?.Benchmarked.GetValueOrDefault(grid) ?? [], previous is not null, At, k);
         }
-        foreach (var (clinic, release) in await ClinicByClinicAsync(number, snapshot, Dimension.None, Measure.Episodes,
+        foreach (var (clinic, release) in await ClinicByClinicAsync(number, snapshot, Dimension.None, Measure.Episodes, measures,
                      previous?.Counted ?? [], previous is not null, At, k))
             decided.Counted[clinic] = release;
         return decided;
@@ -219,9 +249,9 @@ public sealed class Disclosure
     /// steps of k since the previous release: while they do not, the smallest shown clinic joins them
     /// (complementary suppression).</summary>
     private static async Task<Dictionary<string, int>> ClinicByClinicAsync(int number, CubeSnapshot snapshot, Dimension restricted,
-        Measure measure, IReadOnlyDictionary<string, int> shownBefore, bool hasPrevious, Func<int, Task<CubeSnapshot>> at, int k)
+        Measure measure, CellMeasures measures, IReadOnlyDictionary<string, int> shownBefore, bool hasPrevious, Func<int, Task<CubeSnapshot>> at, int k)
     {
-        var perClinic = Atoms.PerClinic(snapshot, restricted);
+        var perClinic = Atoms.PerClinic(snapshot, restricted, measures);
         var earlier = new Dictionary<int, IReadOnlyDictionary<string, Atoms>>();
 
         var shown = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -230,7 +260,7 @@ public sealed class Disclosure
             if (atoms.Total(measure) == 0 || !atoms.Publishable(measure, k)) continue;
             if (shownBefore.TryGetValue(clinic, out var last) && last > 0)
             {
-                if (!earlier.TryGetValue(last, out var then)) earlier[last] = then = Atoms.PerClinic(await at(last), restricted);
+                if (!earlier.TryGetValue(last, out var then)) earlier[last] = then = Atoms.PerClinic(await at(last), restricted, measures);
                 if (!atoms.MovedInSteps(then.GetValueOrDefault(clinic) ?? new Atoms(), measure, k)) continue;
             }
             shown[clinic] = number;
@@ -240,7 +270,7 @@ public sealed class Disclosure
         Atoms? restBefore = null;
         if (hasPrevious && number > 1)
         {
-            if (!earlier.TryGetValue(number - 1, out var then)) earlier[number - 1] = then = Atoms.PerClinic(await at(number - 1), restricted);
+            if (!earlier.TryGetValue(number - 1, out var then)) earlier[number - 1] = then = Atoms.PerClinic(await at(number - 1), restricted, measures);
             restBefore = Atoms.Sum(then.Where(c => !shownBefore.ContainsKey(c.Key)).Select(c => c.Value));
         }
         while (shown.Count > 0)

@@ -29,10 +29,9 @@ public static class Measures
     public static readonly Measure[] All = Enum.GetValues<Measure>();
     public const int Count = 8;
 
-    /// <summary>Contributors to each measure in a cell.</summary>
-    public static long[] Counts(CellStats stats)
+    /// <summary>Writes a cell's contributors per measure into <paramref name="counts"/>.</summary>
+    public static void Counts(CellStats stats, Span<long> counts)
     {
-        var counts = new long[Count];
         counts[(int)Measure.Episodes] = stats.Episodes;
         counts[(int)Measure.Relief] = stats.Relief.N;
         counts[(int)Measure.Latest] = stats.CountIn(Slots.Latest, Slots.Latest + 121);
@@ -41,15 +40,14 @@ public static class Measures
         counts[(int)Measure.Ndi] = stats.CountIn(Slots.NdiChange, Slots.NdiChange + 101);
         counts[(int)Measure.Odi] = stats.Odi.N;
         counts[(int)Measure.Relapse] = stats.CountAt(Slots.FollowedUp);
-        return counts;
     }
 
     /// <summary>An additive fingerprint of what each measure's figures are computed from: the
     /// fingerprint of a group of cells is the sum of theirs, and two groups with different
-    /// statistics almost surely differ (a random 64-bit weight per histogram slot).</summary>
-    public static ulong[] Fingerprints(CellStats stats)
+    /// statistics almost surely differ (a random 64-bit weight per histogram slot). Added to
+    /// <paramref name="prints"/>, which the caller zeroes.</summary>
+    public static void Fingerprints(CellStats stats, Span<ulong> prints)
     {
-        var prints = new ulong[Count];
         for (var i = 0; i < stats.Slots.Length; i++)
         {
             var slot = stats.Slots[i];
@@ -59,7 +57,6 @@ public static class Measures
         prints[(int)Measure.Relief] += Mix(unchecked((ulong)stats.Relief.N), unchecked((ulong)stats.Relief.Sum), unchecked((ulong)stats.Relief.SumOfSquares));
         prints[(int)Measure.Odi] += Mix(unchecked((ulong)stats.Odi.N), unchecked((ulong)stats.Odi.Sum), unchecked((ulong)stats.Odi.SumOfSquares));
         prints[(int)Measure.Episodes] += (ulong)stats.Episodes * Weight(-1);
-        return prints;
     }
 
     private static Measure Of(int slot) => slot switch
