@@ -23,9 +23,6 @@ public sealed class FlatTable
     public byte[] PairScore { get; }
     public int[] PairCount { get; }
 
-    /// <summary>Per cell: integer moments of the change (baseline − latest) over its pairs.</summary>
-    public PairMoments[] Change { get; }
-
     public int Count => Keys.Length;
 
     public FlatTable(CubeTable table)
@@ -38,7 +35,6 @@ public sealed class FlatTable
         Odi = new FixedMoments[n];
         SlotStart = new int[n + 1];
         PairStart = new int[n + 1];
-        Change = new PairMoments[n];
         var slots = 0;
         var pairs = 0;
         for (var i = 0; i < n; i++)
@@ -67,7 +63,6 @@ public sealed class FlatTable
             PairStart[i] = pairs;
             for (var p = 0; p < latest.Length; p++, pairs++)
                 (PairBaseline[pairs], PairScore[pairs], PairCount[pairs]) = ((byte)latest.Baseline(p), (byte)latest.Score(p), latest.Counts[p]);
-            Change[i] = latest.Change();
         }
         SlotStart[n] = slots;
         PairStart[n] = pairs;

@@ -177,16 +177,20 @@ public sealed class ModelSums
     /// for the latest NPRS).</summary>
     public void Add(FlatTable table, int cell, bool early, bool[] responders)
     {
-        var change = table.Change[cell];
-        if (change.N == 0) return;
-        long y = 0, by = 0;
+        // The change's moments and the responders' in one pass over the cell's pairs (a handful:
+        // cells hold few episodes), rather than kept per cell in every table.
+        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0, responded = 0, respondedBaseline = 0;
         for (var p = table.PairStart[cell]; p < table.PairStart[cell + 1]; p++)
         {
+            long count = table.PairCount[p], baseline = table.PairBaseline[p], change = baseline - table.PairScore[p];
+            n += count; b += count * baseline; bb += count * baseline * baseline;
+            y += count * change; by += count * baseline * change; yy += count * change * change;
             if (!responders[table.PairBaseline[p] * 11 + table.PairScore[p]]) continue;
-            y += table.PairCount[p];
-            by += (long)table.PairCount[p] * table.PairBaseline[p];
+            responded += count;
+            respondedBaseline += count * baseline;
         }
-        Accumulate(table.Keys[cell], early, change, new PairMoments(change.N, change.B, change.BB, y, by, y));
+        if (n == 0) return;
+        Accumulate(table.Keys[cell], early, new PairMoments(n, b, bb, y, by, yy), new PairMoments(n, b, bb, responded, respondedBaseline, responded));
     }
 
     public void Add(ModelSums other)
