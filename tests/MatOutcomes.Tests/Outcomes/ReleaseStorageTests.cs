@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Marten;
+using MatOutcomes.Platform.Outcomes.Cube;
 using MatOutcomes.Platform.Outcomes.Releasing;
 using MatOutcomes.Platform.Outcomes.Studying;
 using MatOutcomes.Simulator.Network;
@@ -44,6 +45,18 @@ public class ReleaseStorageTests
             Assert.Equal((cut.Number, cut.Sequence), (loaded.Number, loaded.Sequence));
             Assert.True(cut.Cube.Fine.Count > ReleasedCells.ChunkSize / 64, $"only {cut.Cube.Fine.Count} cells");
             Assert.Equal(Cells(cut), Cells(loaded));
+
+            // The starting node's live cube holds the cells the release holds unchanged as the
+            // release's own objects, not as second copies, and holds what the cutting node holds.
+            var live = await second.Host.Services.GetRequiredService<OutcomeCube>().CurrentAsync(CancellationToken.None);
+            var cutting = await first.Host.Services.GetRequiredService<OutcomeCube>().CurrentAsync(CancellationToken.None);
+            Assert.Equal(Cells(cutting.Fine, cutting.Clinics), Cells(live.Fine, live.Clinics));
+            var released = new Dictionary<long, MatOutcomes.Platform.Outcomes.Projecting.CellStats>();
+            foreach (var cell in loaded.Cube.Fine.Cells) released[cell.Key] = cell.Stats;
+            var shared = 0;
+            foreach (var cell in live.Fine.Cells)
+                if (released.TryGetValue(cell.Key, out var stats) && ReferenceEquals(cell.Stats, stats)) shared++;
+            Assert.Equal(released.Count, shared);
 
             await using (var session = first.Host.Services.GetRequiredService<IDocumentStore>().QuerySession())
             {
@@ -106,12 +119,15 @@ public class ReleaseStorageTests
 
     /// <summary>Every fine cell as (clinic name, the rest of its key, its statistics), in key order:
     /// the two nodes may number clinics differently.</summary>
-    private static List<string> Cells(ReleaseSnapshot release)
+    private static List<string> Cells(ReleaseSnapshot release) => Cells(release.Cube.Fine, release.Cube.Clinics);
+
+    private static List<string> Cells(MatOutcomes.Platform.Outcomes.Cube.CubeTable table, IReadOnlyList<string> clinics)
     {
         var cells = new List<string>();
-        foreach (var cell in release.Cube.Fine.Cells)
+        foreach (var cell in table.Cells)
         {
-            var key = MatOutcomes.Platform.Outcomes.Cube.CubeKeys.Unpack(cell.Key, release.Cube.Clinics);
+            if (cell.Stats.IsEmpty && cell.Stats.Slots.Length == 0) continue;
+            var key = MatOutcomes.Platform.Outcomes.Cube.CubeKeys.Unpack(cell.Key, clinics);
             var s = cell.Stats;
             cells.Add($"{key.Id} {s.Episodes} {s.Relief} {s.Odi} {string.Join(",", s.Slots)} {string.Join(",", s.Counts)}");
         }

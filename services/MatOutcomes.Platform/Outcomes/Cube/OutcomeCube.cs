@@ -113,7 +113,7 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
         var tallies = await ChangedAsync<ClinicTally>(session, after, cancellation);
 
         var changed = new HashSet<string>(StringComparer.Ordinal);
-        if (full) _writer.Load(cells.Select(c => (c.Key, c.Stats)));
+        if (full) _writer.Load(SharedWith(startup.TakeRelease(), cells));
         else
             foreach (var cell in cells)
                 if (_writer.Set(cell.Key, cell.Stats) is not null) changed.Add(cell.Key.Clinic);
@@ -134,6 +134,19 @@ public sealed class OutcomeCube(IDocumentStore store, ClinicDirectory clinics, P
         telemetry.CubeRefreshed(cells.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         Release(snapshot);
         if (changed.Count > 0) Changed?.Invoke(new CubeChange(snapshot, changed, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>The loaded cells, each replaced by the release's own statistics where the release holds
+    /// that cell unchanged (cells are immutable, so both cubes may hold one object).</summary>
+    private IEnumerable<(CellKey Key, CellStats Stats)> SharedWith(CubeSnapshot? release, List<OutcomeCell> cells)
+    {
+        if (release is null) return cells.Select(c => (c.Key, c.Stats));
+        var released = new Dictionary<long, CellStats>(release.Fine.Count);
+        foreach (var cell in release.Fine.Cells) released[cell.Key] = cell.Stats;
+        return cells.Select(c =>
+            released.TryGetValue(PackedKey.Pack(clinics.IndexOf(c.Key.Clinic), c.Key), out var same) && same.SameAs(c.Stats)
+                ? (c.Key, same)
+                : (c.Key, c.Stats));
     }
 
     /// <summary>Documents stamped after a sequence, read as raw JSON through the indexed column: no

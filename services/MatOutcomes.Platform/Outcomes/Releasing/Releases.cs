@@ -185,7 +185,7 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
             {
                 await RefreshAsync(stoppingToken);
                 _loaded.TrySetResult();
-                startup.ReleaseSettled();
+                startup.ReleaseSettled(_latest?.Cube);
                 if (Due()) await CutAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
