@@ -14,7 +14,7 @@ public sealed class CellStats
         Relief = relief;
         Odi = odi;
         Slots = slots;
-        Counts = counts;
+        Counts = Ones.Share(counts);
     }
 
     /// <summary>Episodes (not people: one patient may have several episodes of care).</summary>
@@ -164,3 +164,20 @@ public readonly ref struct Pairs(int family, ReadOnlySpan<int> slots, ReadOnlySp
         return new(n, b, bb, y, by, yy);
     }
 }
+
+/// <summary>Count arrays that are all ones, shared: most cells hold one episode (the cell key is
+/// nearly unique per episode), and each of its slots then counts 1. Arrays handed to
+/// <see cref="CellStats"/> are never written afterwards, so cells may share one.</summary>
+internal static class Ones
+{
+    private const int Longest = 256;
+    private static readonly int[]?[] Arrays = new int[]?[Longest + 1];
+
+    public static int[] Share(int[] counts)
+    {
+        if (counts.Length > Longest || counts.AsSpan().ContainsAnyExcept(1)) return counts;
+        // Two threads may both make one; either serves, and the second simply wins the slot.
+        return Volatile.Read(ref Arrays[counts.Length]) ?? (Arrays[counts.Length] = counts);
+    }
+}
+
