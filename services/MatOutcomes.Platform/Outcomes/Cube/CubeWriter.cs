@@ -44,6 +44,17 @@ public sealed class CubeWriter
             Append(new CubeCell(rolled, stats));
         }
 
+        /// <summary>A fine cell's statistics; null when the grain has no such cell.</summary>
+        public CellStats? Get(long key) => Index.TryGetValue(key, out var at) ? this[at].Stats : null;
+
+        /// <summary>Replaces a fine cell's statistics with <paramref name="stats"/> itself (the fine
+        /// grain holds the very objects it is given: no second copy of a changed cell).</summary>
+        public void Set(long key, CellStats stats)
+        {
+            if (Index.TryGetValue(key, out var at)) Writable(at >> CellChunks.Shift)[at & CellChunks.Mask] = new CubeCell(key, stats);
+            else Put(key, stats);
+        }
+
         public void Add(long key, CellStats stats, int sign)
         {
             var rolled = key & Mask;
@@ -93,8 +104,8 @@ public sealed class CubeWriter
     }
 
     private readonly ClinicDirectory _clinics;
+    /// <summary>The fine grain first (it is the cells: no separate map of them is kept), then the roll-ups.</summary>
     private readonly Grain[] _grains;
-    private readonly Dictionary<long, CellStats> _fine = [];
     private Dictionary<int, ClinicOutcomes> _clinicOutcomes = [];
     private bool _clinicOutcomesShared;
     private Dictionary<string, ClinicTally> _tallies = new(StringComparer.Ordinal);
@@ -113,18 +124,21 @@ public sealed class CubeWriter
     public long Sequence { get; set; }
 
     /// <summary>Fine cells held (empty ones included).</summary>
-    public int FineCells => _fine.Count;
+    public int FineCells => _grains[0].Count;
 
     /// <summary>Replaces one fine cell's statistics; returns the clinic's index when anything changed.</summary>
     public int? Set(CellKey key, CellStats stats)
     {
         var clinic = _clinics.IndexOf(key.Clinic);
         var packed = PackedKey.Pack(clinic, key);
-        var old = _fine.GetValueOrDefault(packed) ?? CellStats.Empty;
+        var old = _grains[0].Get(packed) ?? CellStats.Empty;
         if (old.SameAs(stats)) return null;
-        _fine[packed] = stats;
-        var delta = stats.Plus(old, -1);
-        foreach (var grain in _grains) grain.Add(packed, delta, +1);
+        _grains[0].Set(packed, stats);
+        if (_grains.Length > 1)
+        {
+            var delta = stats.Plus(old, -1);
+            foreach (var grain in _grains.AsSpan(1)) grain.Add(packed, delta, +1);
+        }
 
         if (_clinicOutcomesShared)
         {
@@ -140,16 +154,17 @@ public sealed class CubeWriter
     /// sums are built in one pass instead of one change at a time (a node starting up, a release, a replay).</summary>
     public void Load(IEnumerable<(CellKey Key, CellStats Stats)> cells)
     {
-        if (_fine.Count > 0) throw new InvalidOperationException("Load fills an empty writer; Set changes a loaded one.");
+        if (_grains[0].Count > 0) throw new InvalidOperationException("Load fills an empty writer; Set changes a loaded one.");
         var byClinic = new Dictionary<int, List<(long, CellStats, int)>>();
+        var fine = new Dictionary<long, CellStats>();
         foreach (var (key, stats) in cells)
         {
             if (stats.IsEmpty && stats.Slots.Length == 0) continue;
             var clinic = _clinics.IndexOf(key.Clinic);
             var packed = PackedKey.Pack(clinic, key);
-            _fine[packed] = _fine.TryGetValue(packed, out var known) ? known.Plus(stats) : stats;
+            fine[packed] = fine.TryGetValue(packed, out var known) ? known.Plus(stats) : stats;
         }
-        foreach (var (packed, stats) in _fine)
+        foreach (var (packed, stats) in fine)
         {
             var clinic = PackedKey.Clinic(packed);
             if (!byClinic.TryGetValue(clinic, out var list)) byClinic[clinic] = list = [];
@@ -159,7 +174,7 @@ public sealed class CubeWriter
         // integers, so exact from any finer grain): cells sorted by rolled key, runs summed.
         var built = new List<(Dimension Kept, long[] Keys, CellStats[] Stats)>
         {
-            (Dimension.All, [.. _fine.Keys], [.. _fine.Values]),
+            (Dimension.All, [.. fine.Keys], [.. fine.Values]),
         };
         foreach (var grain in _grains)
         {
@@ -189,7 +204,7 @@ public sealed class CubeWriter
     {
         var clinic = _clinics.IndexOf(contribution.Key.Clinic);
         var packed = PackedKey.Pack(clinic, contribution.Key);
-        var old = _fine.GetValueOrDefault(packed) ?? CellStats.Empty;
+        var old = _grains[0].Get(packed) ?? CellStats.Empty;
         Set(contribution.Key, old.With(contribution, +1));
     }
 
