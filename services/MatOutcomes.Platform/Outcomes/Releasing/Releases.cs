@@ -158,12 +158,25 @@ public sealed class Releases(IDocumentStore store, OutcomeCube cube, CubeReplay 
 
     private void Publish(ReleaseSnapshot release)
     {
+        var replaced = _latest is not null;
         _latest = release;
         Published?.Invoke(release);
         // The roll-ups' scanning form, laid out now on both cores rather than by the first studies
         // that need them (a study arriving meanwhile waits for the one it needs, not for all). The
         // fine table's is left to a study that needs it: most are answered from roll-ups.
-        _ = Task.Run(() => Parallel.ForEach(release.Cube.Tables.Skip(1), table => release.Cube.Flat(table)), CancellationToken.None);
+        _ = Task.Run(() =>
+        {
+            Parallel.ForEach(release.Cube.Tables.Skip(1), table => release.Cube.Flat(table));
+            // The release replaced is garbage now, all at once and all in the oldest generation, with
+            // what the cut worked through. The background collector would sweep it into free space
+            // the node keeps committed for good; one compacting collection per release (a day, by
+            // default) gives it back, for one pause.
+            if (!replaced) return;
+            var (heap, paused) = (GC.GetTotalMemory(false), GC.GetTotalPauseDuration());
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            log.LogInformation("Release {Number} replaced the previous one: heap {Before:F0} -> {After:F0} MB, compacted in a {Pause:F0} ms pause",
+                release.Number, heap / 1e6, GC.GetTotalMemory(false) / 1e6, (GC.GetTotalPauseDuration() - paused).TotalMilliseconds);
+        }, CancellationToken.None);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
