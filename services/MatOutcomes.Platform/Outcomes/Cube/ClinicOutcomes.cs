@@ -59,6 +59,14 @@ public readonly record struct PairMoments(long N, long B, long BB, long Y, long 
 
     public PairMoments Times(int sign) => new(sign * N, sign * B, sign * BB, sign * Y, sign * BY, sign * YY);
 
+    /// <summary>The moments of <paramref name="count"/> episodes of one (baseline, score) pair, the
+    /// outcome being the change baseline − score.</summary>
+    public static PairMoments Of(long baseline, long score, long count)
+    {
+        var change = baseline - score;
+        return new(count, count * baseline, count * baseline * baseline, count * change, count * baseline * change, count * change * change);
+    }
+
     /// <summary>Moments of the change (baseline − score).</summary>
     public static PairMoments Change(CellStats stats, int family) => stats.PairsOf(family).Change();
 

@@ -154,14 +154,9 @@ public readonly ref struct Pairs(int family, ReadOnlySpan<int> slots, ReadOnlySp
     /// <summary>Integer moments of the change y = baseline − score over the pairs.</summary>
     public Cube.PairMoments Change()
     {
-        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0;
-        for (var i = 0; i < _slots.Length; i++)
-        {
-            long count = Counts[i], baseline = Baseline(i), change = baseline - Score(i);
-            n += count; b += count * baseline; bb += count * baseline * baseline;
-            y += count * change; by += count * baseline * change; yy += count * change * change;
-        }
-        return new(n, b, bb, y, by, yy);
+        Cube.PairMoments moments = default;
+        for (var i = 0; i < _slots.Length; i++) moments += Cube.PairMoments.Of(Baseline(i), Score(i), Counts[i]);
+        return moments;
     }
 }
 

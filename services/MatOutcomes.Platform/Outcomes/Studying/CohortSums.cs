@@ -135,15 +135,6 @@ public sealed class ModelSums
 
     public long N => XtX[0];
 
-    /// <summary>Adds a cell: its categorical columns are constant, baseline comes from its pairs.
-    /// <paramref name="responders"/> tabulates the study's responder rule (see <see cref="NprsRule.Table"/>).</summary>
-    public void Add(long key, CellStats stats, int pairFamily, bool early, bool[] responders)
-    {
-        var change = PairMoments.Change(stats, pairFamily);
-        if (change.N == 0) return;
-        Accumulate(key, early, change, PairMoments.Indicator(stats, pairFamily, responders));
-    }
-
     private void Accumulate(long key, bool early, PairMoments change, PairMoments responder)
     {
         Span<int> columns = stackalloc int[6];
@@ -173,24 +164,25 @@ public sealed class ModelSums
         YtyChange += yty;
     }
 
-    /// <summary>Adds cell <paramref name="cell"/> of a flat table (as <see cref="Add(long, CellStats, int, bool, bool[])"/>
-    /// for the latest NPRS).</summary>
+    /// <summary>Adds cell <paramref name="cell"/> of a flat table: its categorical columns are
+    /// constant, baseline comes from its latest-NPRS pairs. <paramref name="responders"/> tabulates the
+    /// study's responder rule (see <see cref="NprsRule.Table"/>).</summary>
     public void Add(FlatTable table, int cell, bool early, bool[] responders)
     {
         // The change's moments and the responders' in one pass over the cell's pairs (a handful:
         // cells hold few episodes), rather than kept per cell in every table.
-        long n = 0, b = 0, bb = 0, y = 0, by = 0, yy = 0, responded = 0, respondedBaseline = 0;
+        PairMoments change = default;
+        long responded = 0, respondedBaseline = 0;
         for (var p = table.PairStart[cell]; p < table.PairStart[cell + 1]; p++)
         {
-            long count = table.PairCount[p], baseline = table.PairBaseline[p], change = baseline - table.PairScore[p];
-            n += count; b += count * baseline; bb += count * baseline * baseline;
-            y += count * change; by += count * baseline * change; yy += count * change * change;
-            if (!responders[table.PairBaseline[p] * 11 + table.PairScore[p]]) continue;
+            int baseline = table.PairBaseline[p], score = table.PairScore[p], count = table.PairCount[p];
+            change += PairMoments.Of(baseline, score, count);
+            if (!responders[baseline * 11 + score]) continue;
             responded += count;
-            respondedBaseline += count * baseline;
+            respondedBaseline += (long)count * baseline;
         }
-        if (n == 0) return;
-        Accumulate(table.Keys[cell], early, new PairMoments(n, b, bb, y, by, yy), new PairMoments(n, b, bb, responded, respondedBaseline, responded));
+        if (change.N == 0) return;
+        Accumulate(table.Keys[cell], early, change, change with { Y = responded, BY = respondedBaseline, YY = responded });
     }
 
     public void Add(ModelSums other)
