@@ -65,6 +65,37 @@ public class CubeSnapshotTests
     }
 
     [Fact]
+    public void A_changed_cell_is_held_once_as_the_object_given_and_the_roll_ups_still_sum_it()
+    {
+        var writer = new CubeWriter(new ClinicDirectory());
+        writer.Load(Enumerable.Range(0, 10).Select(i => (Key(i), Episodes(1))));
+        var changed = new CellStats(5, default, default, [3, 40], [2, 3]);
+        writer.Set(Key(3), changed);
+        var snapshot = writer.Publish(live: true);
+
+        var held = snapshot.Fine.Cells.GetEnumerator();
+        CellStats? found = null;
+        while (held.MoveNext())
+            if (CubeKeys.Unpack(held.Current.Key, snapshot.Clinics).Id == Key(3).Id) found = held.Current.Stats;
+        Assert.Same(changed, found);
+        foreach (var rollUp in snapshot.Tables.Skip(1))
+            Assert.Equal(9 + 5, Read(rollUp).Sum(c => c.Episodes));
+    }
+
+    [Fact]
+    public void Count_arrays_of_ones_are_shared_and_others_are_kept_as_given()
+    {
+        var first = new CellStats(1, default, default, [0, 20, 1100], [1, 1, 1]);
+        var second = new CellStats(1, default, default, [5, 30, 1200], [1, 1, 1]);
+        Assert.Same(first.Counts, second.Counts);
+        Assert.Equal([1, 1, 1], second.Counts);
+
+        int[] twos = [1, 2, 1];
+        Assert.Same(twos, new CellStats(3, default, default, [0, 20, 1100], twos).Counts);
+        Assert.NotSame(first.Counts, new CellStats(1, default, default, [0, 20], [1, 1]).Counts);
+    }
+
+    [Fact]
     public void Remembered_answers_are_bounded_apart_from_the_structures_and_concurrent_callers_share_one_computation()
     {
         var snapshot = new CubeWriter(new ClinicDirectory()).Publish(live: true);
