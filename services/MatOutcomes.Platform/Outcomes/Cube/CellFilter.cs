@@ -24,7 +24,17 @@ public sealed class CellFilter
         if (query.FromMonth is { } from) _fromQuarter = Quarters.Index(Quarters.OfMonth(from));
         if (query.ToMonth is { } to) _toQuarter = Quarters.Index(Quarters.OfMonth(to));
         _completedOnly = !query.IncludeActive;
+        Key = string.Join(';', Restricted.ToString("D"), Mask(_regions), Mask(_occupations), Mask(_ages), Mask(_sexes), Mask(_formats),
+            Mask(_clinics), _fromQuarter, _toQuarter, _completedOnly);
     }
+
+    /// <summary>The cells the filter selects, written down: equal for two filters that select the
+    /// same cells of this snapshot however they were spelled (lists in any order, a pooled sex by
+    /// either name), so it can key what is remembered of a study's design.</summary>
+    public string Key { get; }
+
+    private static string Mask(bool[]? allowed) =>
+        allowed is null ? "*" : string.Concat(allowed.Select(a => a ? '1' : '0'));
 
     /// <summary>The dimensions the filter reads.</summary>
     public Dimension Restricted { get; }

@@ -127,11 +127,31 @@ public sealed class CohortSums
 /// same in any order; per-clinic sums give the network's by addition and the clinic's benchmark.</summary>
 public sealed class ModelSums
 {
-    public readonly long[] XtX = new long[Design.Width * Design.Width];
-    public readonly long[] XtyChange = new long[Design.Width];
+    public readonly long[] XtX;
+    public readonly long[] XtyChange;
     public readonly long[] XtyResponder = new long[Design.Width];
     public long YtyChange;
     public long YtyResponder;
+
+    public ModelSums() : this(new long[Design.Width * Design.Width], new long[Design.Width], 0)
+    {
+    }
+
+    private ModelSums(long[] xtx, long[] xtyChange, long ytyChange) => (XtX, XtyChange, YtyChange) = (xtx, xtyChange, ytyChange);
+
+    /// <summary>Sums whose X'X and change sums are <paramref name="design"/>'s own arrays (shared, never
+    /// written: a study only reads its per-clinic sums), with responder sums of their own, empty.</summary>
+    public static ModelSums SharingChange(ModelSums design) => new(design.XtX, design.XtyChange, design.YtyChange);
+
+    /// <summary>Adds the responder sums of one cell, given its responders' count and baseline sum.</summary>
+    public void AddResponders(long key, bool early, long responded, long respondedBaseline)
+    {
+        Span<int> columns = stackalloc int[6];
+        columns = columns[..Design.Columns(key, early, columns)];
+        foreach (var i in columns) XtyResponder[i] += responded;
+        XtyResponder[Design.Baseline] += respondedBaseline;
+        YtyResponder += responded;
+    }
 
     public long N => XtX[0];
 

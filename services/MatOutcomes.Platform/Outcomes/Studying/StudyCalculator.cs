@@ -164,23 +164,8 @@ public static class StudyCalculator
     }
 
     /// <summary>The model's sums per clinic (by index) over the matching cells.</summary>
-    public static Dictionary<int, ModelSums> ClinicModels(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
-    {
-        var perClinic = new ModelSums?[snapshot.Clinics.Count];
-        var responders = query.NprsRule.Table();
-        var table = snapshot.Flat(snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic));
-        for (var i = 0; i < table.Count; i++)
-        {
-            var key = table.Keys[i];
-            if (table.Episodes[i] == 0 || !filter.Matches(key)) continue;
-            var clinic = PackedKey.Clinic(key);
-            (perClinic[clinic] ??= new ModelSums()).Add(table, i, query.IsEarly(PackedKey.Duration(key)), responders);
-        }
-        var clinics = new Dictionary<int, ModelSums>();
-        for (var c = 0; c < perClinic.Length; c++)
-            if (perClinic[c] is { } sums) clinics[c] = sums;
-        return clinics;
-    }
+    public static Dictionary<int, ModelSums> ClinicModels(CubeSnapshot snapshot, CellFilter filter, StudyQuery query) =>
+        ModelDesign.ClinicSums(snapshot, filter, query);
 
     /// <summary>Per-clinic sums in clinic id order: the cluster-robust sums of doubles then add up in
     /// the same order live and in an as-of replay (where clinic indexes may differ), bit for bit.</summary>

@@ -46,10 +46,11 @@ public static class Weighting
     private const int MaxIterations = 100;
     private const double Converged = 1e-10;
 
-    /// <summary>Episodes of one group and cohort: count and outcome sums (integers).</summary>
+    /// <summary>Episodes of one group and cohort: count and change sums (integers). Responders are
+    /// counted apart (<see cref="Responders"/>): the one part of a study that its MCIDs change.</summary>
     private struct Tally
     {
-        public long N, Y, YY, R;
+        public long N, Y, YY;
     }
 
     /// <summary>Episodes of one covariate pattern and baseline, pooled over clinics, early and chronic
@@ -88,11 +89,22 @@ public static class Weighting
 
     /// <summary>One clinic's sums for its estimating functions: Σ(t − e)x, and per cohort the
     /// inverse-propensity sums of n, y (change) and r (responder); Σψ for either outcome follows.</summary>
-    private sealed class ClinicScores(int p)
+    private sealed class ClinicScores(double[] score)
     {
-        public double[] Score { get; } = new double[p];
+        public ClinicScores(int p) : this(new double[p])
+        {
+        }
+
+        public double[] Score { get; } = score;
         public double EarlyN, EarlyY, EarlyR, ChronicN, ChronicY, ChronicR;
+
+        /// <summary>These sums without the responders' (the score array shared: nothing writes it once made).</summary>
+        public ClinicScores WithoutResponders() => new(Score) { EarlyN = EarlyN, EarlyY = EarlyY, ChronicN = ChronicN, ChronicY = ChronicY };
     }
+
+    /// <summary>A study's responders by the study's rule: per pooled group (by id) and cohort, and each
+    /// clinic's sums with their inverse-propensity responder sums.</summary>
+    private sealed record Responders(long[] Early, long[] Chronic, IReadOnlyList<ClinicScores> Clinics);
 
     /// <param name="balanceShown">Whether a covariate's balance rows may be shown: their SMDs, with the
     /// cohort sizes, could be solved back to each level's counts by cohort, so they are shown only
@@ -100,20 +112,22 @@ public static class Weighting
     public static WeightedComparison Compare(CubeSnapshot snapshot, CellFilter filter, StudyQuery query, int k,
         Func<Dimension, bool> balanceShown)
     {
-        var groupCount = GroupIndex(PatternMask, 10) + 1;
-        var scan = new Scan(snapshot, filter, query);
-        // The group index is scratch of a size that lands on the large-object heap; rented, so a
-        // stream of studies does not grow it between full collections.
-        var groups = ArrayPool<Group?>.Shared.Rent(groupCount);
-        try
+        var responders = query.NprsRule.Table();
+        Func<string, Func<PropensityFit>, PropensityFit> remember = (key, fit) => snapshot.Design(key, _ => fit());
+        // A design asked for again (studies that differ only in their MCIDs) is kept whole, with the
+        // pairs any rule's responders are counted from. The study that makes it counts its own in the
+        // same pass (so it costs about what a study that keeps nothing does); later ones count theirs
+        // from the kept pairs.
+        Responders? counted = null;
+        var kept = snapshot.Repeated($"iptw-design:{filter.Key}:{query.ChronicFromWeeks}", s =>
         {
-            Array.Clear(groups, 0, groupCount);
-            return Compare(scan, groups, groupCount, k, balanceShown, (key, fit) => snapshot.Design(key, _ => fit()));
-        }
-        finally
-        {
-            ArrayPool<Group?>.Shared.Return(groups, clearArray: true);
-        }
+            var (design, own) = StudyDesign.Of(new Scan(s, filter, query), responders, keepPairs: true, 1, remember);
+            counted = own;
+            return design;
+        });
+        if (kept is not null) return kept.Compare(counted ?? kept.Count(responders), k, balanceShown);
+        var (fresh, responded) = StudyDesign.Of(new Scan(snapshot, filter, query), responders, keepPairs: false, k, remember);
+        return fresh.Compare(responded, k, balanceShown);
     }
 
     /// <summary>The propensity model of a study's design: its columns and coefficients. A function of
@@ -140,45 +154,225 @@ public static class Weighting
         }
     }
 
-    private static WeightedComparison Compare(Scan scan, Group?[] groups, int groupCount, int k, Func<Dimension, bool> balanceShown,
-        Func<string, Func<PropensityFit>, PropensityFit>? remember = null)
+    /// <summary>What a study's weighting needs that no outcome definition changes: the pooled groups
+    /// with their change sums, the propensity fit and each clinic's score and change sums; and, when
+    /// kept, the scored pairs clinic by clinic, from which <see cref="Count"/> counts any rule's
+    /// responders. Responder sums are added in the same order either way (per clinic, each group's
+    /// integer count, in group id order), so a study's figures are the same, bit for bit, whether its
+    /// design was kept or made for it.</summary>
+    private sealed class StudyDesign
     {
-        Groups(scan, groups);
-        var pooled = new List<Group>();
-        for (var at = 0; at < groupCount; at++)
-            if (groups[at] is { } g)
-            {
-                g.Id = pooled.Count;
-                pooled.Add(g);
-            }
-        long n1 = pooled.Sum(g => g.Early.N), n0 = pooled.Sum(g => g.Chronic.N);
-        if (n1 < k || n0 < k) return WeightedComparison.Withheld;
+        private IReadOnlyList<Group> _pooled = [];
+        private long _n1, _n0;
+        private Column[] _columns = [];
+        private Vector<double>? _beta;
+        private IReadOnlyList<ClinicScores> _clinics = [];
+        /// <summary>Clinic c's scored pairs are <c>[_start[c] .. _start[c + 1]]</c>: group id × 256 +
+        /// early × 128 + baseline × 11 + score, and each pair's episodes.</summary>
+        private long[] _pairs = [];
+        private int[] _pairCounts = [];
+        private int[] _start = [0];
 
-        var pEarly = (double)n1 / (n1 + n0);
-        var design = PropensityFit.DesignOf(pooled);
-        var rowsSet = false;
-        PropensityFit Fitted()
+        /// <summary>The design, and the responders of <paramref name="responders"/>' rule counted in its
+        /// pass (null when the study is withheld or has no fit).</summary>
+        /// <param name="keepPairs">Keep the scored pairs, so later studies of the design count theirs.</param>
+        /// <param name="minimum">Below this many episodes in either cohort the study is withheld, so nothing is fitted.</param>
+        public static (StudyDesign Design, Responders? Counted) Of(Scan scan, bool[] responders, bool keepPairs, int minimum,
+            Func<string, Func<PropensityFit>, PropensityFit> remember)
         {
-            var columns = Columns(pooled);
-            foreach (var g in pooled) g.SetRow(columns);
-            rowsSet = true;
-            return new PropensityFit(design, columns, Fit(pooled, columns.Length, pEarly), [.. pooled.Select(g => (g.Nonzero, g.Values))]);
+            var groupCount = GroupIndex(PatternMask, 10) + 1;
+            // The group index is scratch of a size that lands on the large-object heap; rented, so a
+            // stream of studies does not grow it between full collections.
+            var groups = ArrayPool<Group?>.Shared.Rent(groupCount);
+            try
+            {
+                Array.Clear(groups, 0, groupCount);
+                return Of(scan, groups, groupCount, responders, keepPairs, Math.Max(minimum, 1), remember);
+            }
+            finally
+            {
+                ArrayPool<Group?>.Shared.Return(groups, clearArray: true);
+            }
         }
-        var fit = remember?.Invoke(PropensityFit.Key(design), Fitted) is { } known && known.Design.AsSpan().SequenceEqual(design) ? known : Fitted();
-        var (columns, beta) = (fit.Columns, fit.Beta);
-        // A remembered fit was made on another study's groups: the same groups in the same order (the
-        // design says so), whose rows this study's take.
-        if (!rowsSet) for (var i = 0; i < pooled.Count; i++) pooled[i].UseRow(fit.Rows[i]);
-        if (beta is null)
-            return WeightedComparison.Withheld with { Suppressed = false, N = n1 + n0, Parameters = columns.Length };
-        foreach (var g in pooled) g.E = Expit(Dot(g, beta));
-        var clinics = Clinics(scan, groups, pooled, columns.Length);
 
-        return new WeightedComparison(false, n1 + n0, true, columns.Length,
-            Estimate(pooled, clinics, columns.Length, k, t => t.Y, t => t.YY, c => (c.EarlyY, c.ChronicY)),
-            Estimate(pooled, clinics, columns.Length, k, t => t.R, t => t.R, c => (c.EarlyR, c.ChronicR)),
-            Summary(pooled, early: true, pEarly), Summary(pooled, early: false, pEarly),
-            Balance(pooled, k, balanceShown));
+        private static (StudyDesign, Responders?) Of(Scan scan, Group?[] groups, int groupCount, bool[] responders, bool keepPairs, int minimum,
+            Func<string, Func<PropensityFit>, PropensityFit> remember)
+        {
+            var scored = Groups(scan, groups);
+            var pooled = new List<Group>();
+            for (var at = 0; at < groupCount; at++)
+                if (groups[at] is { } g)
+                {
+                    g.Id = pooled.Count;
+                    pooled.Add(g);
+                }
+            var study = new StudyDesign { _pooled = pooled, _n1 = pooled.Sum(g => g.Early.N), _n0 = pooled.Sum(g => g.Chronic.N) };
+            if (study._n1 < minimum || study._n0 < minimum) return (study, null);
+
+            var pEarly = (double)study._n1 / (study._n1 + study._n0);
+            var design = PropensityFit.DesignOf(pooled);
+            var rowsSet = false;
+            PropensityFit Fitted()
+            {
+                var columns = Columns(pooled);
+                foreach (var g in pooled) g.SetRow(columns);
+                rowsSet = true;
+                return new PropensityFit(design, columns, Fit(pooled, columns.Length, pEarly), [.. pooled.Select(g => (g.Nonzero, g.Values))]);
+            }
+            var fit = remember(PropensityFit.Key(design), Fitted) is { } known && known.Design.AsSpan().SequenceEqual(design) ? known : Fitted();
+            (study._columns, study._beta) = (fit.Columns, fit.Beta);
+            // A remembered fit was made on another study's groups: the same groups in the same order (the
+            // design says so), whose rows this study's take.
+            if (!rowsSet) for (var i = 0; i < pooled.Count; i++) pooled[i].UseRow(fit.Rows[i]);
+            if (study._beta is null) return (study, null);
+            foreach (var g in pooled) g.E = Expit(Dot(g, study._beta));
+            return (study, study.ClinicPass(scan, groups, responders, keepPairs ? scored : -1));
+        }
+
+        public WeightedComparison Compare(Responders? responders, int k, Func<Dimension, bool> balanceShown)
+        {
+            if (_n1 < k || _n0 < k) return WeightedComparison.Withheld;
+            var p = _columns.Length;
+            if (_beta is null || responders is null)
+                return WeightedComparison.Withheld with { Suppressed = false, N = _n1 + _n0, Parameters = p };
+            var pEarly = (double)_n1 / (_n1 + _n0);
+            return new WeightedComparison(false, _n1 + _n0, true, p,
+                Estimate(_pooled, responders.Clinics, p, k, g => (g.Early.Y, g.Chronic.Y), g => (g.Early.YY, g.Chronic.YY), c => (c.EarlyY, c.ChronicY)),
+                Estimate(_pooled, responders.Clinics, p, k, g => (responders.Early[g.Id], responders.Chronic[g.Id]),
+                    g => (responders.Early[g.Id], responders.Chronic[g.Id]), c => (c.EarlyR, c.ChronicR)),
+                Summary(_pooled, early: true, pEarly), Summary(_pooled, early: false, pEarly),
+                Balance(_pooled, k, balanceShown));
+        }
+
+        /// <summary>Counts the kept pairs' responders by <paramref name="responders"/>, as the clinic pass
+        /// does: per clinic, each group's integer counts, then the clinic's double sums group by group
+        /// in id order (a bit set over the ids, read word by word).</summary>
+        public Responders? Count(bool[] responders)
+        {
+            if (_beta is null) return null;
+            var present = _pooled.Count;
+            var (early, chronic) = (new long[present], new long[present]);
+            var (earlyR, chronicR) = (new long[present], new long[present]);
+            var touched = new ulong[(present + 63) / 64];
+            var clinics = new ClinicScores[_clinics.Count];
+            for (var c = 0; c < clinics.Length; c++)
+            {
+                var sums = clinics[c] = _clinics[c].WithoutResponders();
+                for (var j = _start[c]; j < _start[c + 1]; j++)
+                {
+                    var pair = _pairs[j];
+                    if (!responders[pair & 127]) continue;
+                    var at = (int)(pair >> 8);
+                    touched[at >> 6] |= 1UL << (at & 63);
+                    if ((pair & 128) != 0) earlyR[at] += _pairCounts[j];
+                    else chronicR[at] += _pairCounts[j];
+                }
+                for (var word = 0; word < touched.Length; word++)
+                    for (var bits = touched[word]; bits != 0; bits &= bits - 1)
+                    {
+                        var at = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        var e = _pooled[at].E;
+                        sums.EarlyR += earlyR[at] / e;
+                        sums.ChronicR += chronicR[at] / (1 - e);
+                        early[at] += earlyR[at];
+                        chronic[at] += chronicR[at];
+                        earlyR[at] = chronicR[at] = 0;
+                    }
+                Array.Clear(touched);
+            }
+            return new Responders(early, chronic, clinics);
+        }
+
+        /// <summary>Each clinic's score sums, in clinic id order. A clinic's episodes of one group are added
+        /// up as integers first, then enter the double sums group by group in index order: O(nonzero
+        /// columns) per (clinic, group), the same live and replayed. The groups a clinic touched are
+        /// marked in a bit set over the groups' ids, so reading the set word by word visits them in index
+        /// order without sorting. Keeps the <paramref name="keep"/> scored pairs when that is not −1.</summary>
+        private Responders ClinicPass(Scan scan, Group?[] groups, bool[] responders, int keep)
+        {
+            // Scratch by the groups' dense ids (their index order), reset after each clinic: one rented
+            // array of six parts, each of a size that lands on the large-object heap at 1M events.
+            var present = _pooled.Count;
+            var rented = ArrayPool<long>.Shared.Rent(6 * present);
+            // Each group index's dense id in a plain array: the pass reads one per pair, and reading it
+            // off the group object was a pointer chase per pair over thousands of objects.
+            var ids = ArrayPool<int>.Shared.Rent(groups.Length);
+            try
+            {
+                Array.Clear(rented, 0, 6 * present);
+                for (var at = 0; at < groups.Length; at++) ids[at] = groups[at]?.Id ?? -1;
+                return ClinicPass(scan, ids, responders, keep, new Span<long>(rented, 0, 6 * present));
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(rented);
+                ArrayPool<int>.Shared.Return(ids);
+            }
+        }
+
+        private Responders ClinicPass(Scan scan, int[] ids, bool[] responders, int keep, Span<long> scratch)
+        {
+            var (table, order, pooled, p) = (scan.Table, scan.Order, _pooled, _columns.Length);
+            var present = pooled.Count;
+            Span<long> earlyN = scratch[..present], earlyY = scratch.Slice(present, present), earlyR = scratch.Slice(2 * present, present);
+            Span<long> chronicN = scratch.Slice(3 * present, present), chronicY = scratch.Slice(4 * present, present), chronicR = scratch.Slice(5 * present, present);
+            var touched = new ulong[(present + 63) / 64];
+            var clinics = new List<ClinicScores>();
+            var (pooledEarly, pooledChronic) = (new long[present], new long[present]);
+            var (pairs, counts, start, kept) = keep < 0 ? ([], [], [], 0) : (new long[keep], new int[keep], new List<int> { 0 }, 0);
+            for (var clinic = 0; clinic + 1 < order.Start.Length; clinic++)
+            {
+                var any = false;
+                for (var c = order.Start[clinic]; c < order.Start[clinic + 1]; c++)
+                {
+                    var i = order.Cells[c];
+                    if (!scan.Scored(i, out var early)) continue;
+                    var key = table.Keys[i];
+                    for (var q = table.PairStart[i]; q < table.PairStart[i + 1]; q++)
+                    {
+                        int b = table.PairBaseline[q], score = table.PairScore[q];
+                        long count = table.PairCount[q], change = b - score;
+                        var at = ids[GroupIndex(key, b)];
+                        touched[at >> 6] |= 1UL << (at & 63);
+                        any = true;
+                        if (keep >= 0)
+                        {
+                            pairs[kept] = (long)at << 8 | (early ? 128L : 0) | (long)(b * 11 + score);
+                            counts[kept++] = (int)count;
+                        }
+                        var responded = responders[b * 11 + score] ? count : 0;
+                        if (early) { earlyN[at] += count; earlyY[at] += count * change; earlyR[at] += responded; }
+                        else { chronicN[at] += count; chronicY[at] += count * change; chronicR[at] += responded; }
+                    }
+                }
+                if (!any) continue;
+                var sums = new ClinicScores(p);
+                clinics.Add(sums);
+                start?.Add(kept);
+                for (var word = 0; word < touched.Length; word++)
+                    for (var bits = touched[word]; bits != 0; bits &= bits - 1)
+                    {
+                        var at = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        var g = pooled[at];
+                        var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
+                        for (var t = 0; t < g.Nonzero.Length; t++) sums.Score[g.Nonzero[t]] += residual * g.Values[t];
+                        sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
+                        sums.ChronicN += chronicN[at] / (1 - g.E); sums.ChronicY += chronicY[at] / (1 - g.E); sums.ChronicR += chronicR[at] / (1 - g.E);
+                        pooledEarly[at] += earlyR[at];
+                        pooledChronic[at] += chronicR[at];
+                        earlyN[at] = earlyY[at] = earlyR[at] = chronicN[at] = chronicY[at] = chronicR[at] = 0;
+                    }
+                Array.Clear(touched);
+            }
+            if (keep >= 0)
+            {
+                // The design keeps each clinic's sums without this study's responders.
+                _clinics = [.. clinics.Select(c => c.WithoutResponders())];
+                (_pairs, _pairCounts, _start) = (pairs, counts, [.. start!]);
+            }
+            else _clinics = clinics;
+            return new Responders(pooledEarly, pooledChronic, clinics);
+        }
     }
 
     /// <summary>Region, occupation, age band and sex: the covariates constant within a cell. Their
@@ -198,13 +392,11 @@ public static class Weighting
         public Scan(CubeSnapshot snapshot, CellFilter filter, StudyQuery query)
         {
             var table = snapshot.TableFor(filter.Restricted | Dimension.Covariates | Dimension.Clinic);
-            (Table, Order, Responders, _filter, _query) = (snapshot.Flat(table), ClinicOrder.Of(snapshot, table), query.NprsRule.Table(), filter, query);
+            (Table, Order, _filter, _query) = (snapshot.Flat(table), ClinicOrder.Of(snapshot, table), filter, query);
         }
 
         public FlatTable Table { get; }
         public ClinicOrder Order { get; }
-        /// <summary>Whether each (baseline × 11 + score) pair is a responder by the study's rule.</summary>
-        public bool[] Responders { get; }
 
         public bool Scored(int cell, out bool early)
         {
@@ -238,14 +430,16 @@ public static class Weighting
 
     /// <summary>The scored episodes in (covariate pattern, baseline) groups, pooled over clinics, by
     /// group index (a fixed order, so every later sum of doubles is the same live and replayed); null
-    /// where empty.</summary>
-    private static void Groups(Scan scan, Group?[] groups)
+    /// where empty. Returns how many (cell, pair) entries it scored.</summary>
+    private static int Groups(Scan scan, Group?[] groups)
     {
         var table = scan.Table;
+        var scored = 0;
         for (var i = 0; i < table.Count; i++)
         {
             if (!scan.Scored(i, out var early)) continue;
             var key = table.Keys[i];
+            scored += table.PairStart[i + 1] - table.PairStart[i];
             for (var p = table.PairStart[i]; p < table.PairStart[i + 1]; p++)
             {
                 int b = table.PairBaseline[p], score = table.PairScore[p];
@@ -256,78 +450,9 @@ public static class Weighting
                 tally.N += count;
                 tally.Y += count * change;
                 tally.YY += count * change * change;
-                tally.R += scan.Responders[b * 11 + score] ? count : 0;
             }
         }
-    }
-
-    /// <summary>Each clinic's score sums, in clinic id order. A clinic's episodes of one group are added
-    /// up as integers first, then enter the double sums group by group in index order: O(nonzero
-    /// columns) per (clinic, group), the same live and replayed. The groups a clinic touched are
-    /// marked in a bit set over the groups' ids, so reading the set word by word visits them in index
-    /// order without sorting.</summary>
-    private static IReadOnlyList<ClinicScores> Clinics(Scan scan, Group?[] groups, IReadOnlyList<Group> pooled, int p)
-    {
-        // Scratch by the groups' dense ids (their index order), reset after each clinic: one rented
-        // array of six parts, each of a size that lands on the large-object heap at 1M events.
-        var present = pooled.Count;
-        var rented = ArrayPool<long>.Shared.Rent(6 * present);
-        try
-        {
-            Array.Clear(rented, 0, 6 * present);
-            return Clinics(scan, groups, pooled, p, new Span<long>(rented, 0, 6 * present));
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(rented);
-        }
-    }
-
-    private static IReadOnlyList<ClinicScores> Clinics(Scan scan, Group?[] groups, IReadOnlyList<Group> pooled, int p, Span<long> scratch)
-    {
-        var (table, order) = (scan.Table, scan.Order);
-        var present = pooled.Count;
-        Span<long> earlyN = scratch[..present], earlyY = scratch.Slice(present, present), earlyR = scratch.Slice(2 * present, present);
-        Span<long> chronicN = scratch.Slice(3 * present, present), chronicY = scratch.Slice(4 * present, present), chronicR = scratch.Slice(5 * present, present);
-        var touched = new ulong[(present + 63) / 64];
-        var clinics = new List<ClinicScores>();
-        for (var clinic = 0; clinic + 1 < order.Start.Length; clinic++)
-        {
-            var any = false;
-            for (var c = order.Start[clinic]; c < order.Start[clinic + 1]; c++)
-            {
-                var i = order.Cells[c];
-                if (!scan.Scored(i, out var early)) continue;
-                var key = table.Keys[i];
-                for (var q = table.PairStart[i]; q < table.PairStart[i + 1]; q++)
-                {
-                    int b = table.PairBaseline[q], score = table.PairScore[q];
-                    long count = table.PairCount[q], change = b - score;
-                    var at = groups[GroupIndex(key, b)]!.Id;
-                    touched[at >> 6] |= 1UL << (at & 63);
-                    any = true;
-                    var responders = scan.Responders[b * 11 + score] ? count : 0;
-                    if (early) { earlyN[at] += count; earlyY[at] += count * change; earlyR[at] += responders; }
-                    else { chronicN[at] += count; chronicY[at] += count * change; chronicR[at] += responders; }
-                }
-            }
-            if (!any) continue;
-            var sums = new ClinicScores(p);
-            clinics.Add(sums);
-            for (var word = 0; word < touched.Length; word++)
-                for (var bits = touched[word]; bits != 0; bits &= bits - 1)
-                {
-                    var at = word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                    var g = pooled[at];
-                    var residual = earlyN[at] * (1 - g.E) - chronicN[at] * g.E;
-                    for (var t = 0; t < g.Nonzero.Length; t++) sums.Score[g.Nonzero[t]] += residual * g.Values[t];
-                    sums.EarlyN += earlyN[at] / g.E; sums.EarlyY += earlyY[at] / g.E; sums.EarlyR += earlyR[at] / g.E;
-                    sums.ChronicN += chronicN[at] / (1 - g.E); sums.ChronicY += chronicY[at] / (1 - g.E); sums.ChronicR += chronicR[at] / (1 - g.E);
-                    earlyN[at] = earlyY[at] = earlyR[at] = chronicN[at] = chronicY[at] = chronicR[at] = 0;
-                }
-            Array.Clear(touched);
-        }
-        return clinics;
+        return scored;
     }
 
     /// <summary>A column of the propensity model: the intercept, one level of a covariate, or baseline NPRS.</summary>
@@ -406,15 +531,17 @@ public static class Weighting
     /// and the independent meat are sums over episodes, taken over the pooled groups; the clustered
     /// meat needs each clinic's Σψ, from its score sums.</summary>
     private static AdjustedEstimate Estimate(IReadOnlyList<Group> pooled, IReadOnlyList<ClinicScores> clinics, int p, int k,
-        Func<Tally, long> sum, Func<Tally, long> sumOfSquares, Func<ClinicScores, (double Early, double Chronic)> outcome)
+        Func<Group, (long Early, long Chronic)> sum, Func<Group, (long Early, long Chronic)> sumOfSquares,
+        Func<ClinicScores, (double Early, double Chronic)> outcome)
     {
         double w1 = 0, wy1 = 0, w0 = 0, wy0 = 0;
         foreach (var g in pooled)
         {
             w1 += g.Early.N / g.E;
-            wy1 += sum(g.Early) / g.E;
+            var (sum1, sum0) = sum(g);
+            wy1 += sum1 / g.E;
             w0 += g.Chronic.N / (1 - g.E);
-            wy0 += sum(g.Chronic) / (1 - g.E);
+            wy0 += sum0 / (1 - g.E);
         }
         double mu1 = wy1 / w1, mu0 = wy0 / w0;
         var d = p + 2;
@@ -427,9 +554,10 @@ public static class Weighting
             var e = g.E;
             double n1 = g.Early.N, n0 = g.Chronic.N;
             // Sums over the group's episodes of y − μ and (y − μ)², from Σy and Σy².
-            double r1 = sum(g.Early) - n1 * mu1, r0 = sum(g.Chronic) - n0 * mu0;
-            double ss1 = sumOfSquares(g.Early) - 2 * mu1 * sum(g.Early) + n1 * mu1 * mu1;
-            double ss0 = sumOfSquares(g.Chronic) - 2 * mu0 * sum(g.Chronic) + n0 * mu0 * mu0;
+            var ((sum1, sum0), (squares1, squares0)) = (sum(g), sumOfSquares(g));
+            double r1 = sum1 - n1 * mu1, r0 = sum0 - n0 * mu0;
+            double ss1 = squares1 - 2 * mu1 * sum1 + n1 * mu1 * mu1;
+            double ss0 = squares0 - 2 * mu0 * sum0 + n0 * mu0 * mu0;
 
             // Bread: minus the derivative of Σψ with respect to θ. Meat: Σψψ', episodes independent.
             AddOuter(bread, g, (n1 + n0) * e * (1 - e), d);
