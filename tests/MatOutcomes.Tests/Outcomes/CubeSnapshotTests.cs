@@ -122,4 +122,23 @@ public class CubeSnapshotTests
         Assert.Throws<InvalidOperationException>(() => snapshot.Memo<object>("failing", _ => throw new InvalidOperationException()));
         Assert.Same(first, snapshot.Memo("failing", _ => first));
     }
+
+    [Fact]
+    public void A_full_answer_cache_forgets_the_least_recently_used_answer_not_all_of_them()
+    {
+        var snapshot = new CubeWriter(new ClinicDirectory()).Publish(live: true);
+        var computed = new List<int>();
+        object Answer(int i) => snapshot.Remember($"answer:{i}", _ => { computed.Add(i); return new object(); });
+
+        var kept = Enumerable.Range(0, CubeSnapshot.RememberedAnswers).Select(Answer).ToList();
+        Assert.Same(kept[0], Answer(0)); // the oldest, used again: now the most recent
+        Answer(CubeSnapshot.RememberedAnswers); // one more than fits: answer 1 goes
+
+        computed.Clear();
+        Assert.Same(kept[0], Answer(0));
+        for (var i = 2; i < CubeSnapshot.RememberedAnswers; i++) Assert.Same(kept[i], Answer(i));
+        Assert.Empty(computed);
+        Answer(1);
+        Assert.Equal([1], computed);
+    }
 }
