@@ -5,8 +5,8 @@
 # measured in the same run: cohortComparison latency (repeated, distinct and broad filters; 1 and
 # 16 clients) beside a trivial query, first query after a restart, dashboard push latency idle and
 # while clinics sync, RSS, rebuild beside a raw COPY read, bulk sync beside a bare Marten append.
-#   ./bench.sh            full run (100k, then 1M events; 5–9 minutes on 2 cores)
-#   ./bench.sh --quick    100k only, a smoke run
+#   ./bench.sh            full run (100k, then 1M events; about 5 minutes on 2 cores)
+#   ./bench.sh --quick    100k only, a smoke run (about a minute and a half)
 # Results: a table, and benchmark-results.json. Exit code 2 when a target is missed.
 #   CLINICS=200 PORT=5095 ./bench.sh
 set -euo pipefail
