@@ -87,6 +87,21 @@ public class StudyDesignTests
     }
 
     [Fact]
+    public void Concurrent_studies_of_one_design_each_answer_as_on_a_fresh_snapshot()
+    {
+        var contributions = Simulate(7);
+        var shared = Cubes.Of(contributions);
+        var rules = Enumerable.Range(0, 16).Select(i => new StudyQuery { NprsMcidPoints = 1 + i % 5, NprsMcidPercent = 10 * (i / 5) }).ToList();
+        Answer(shared, new StudyQuery { NprsMcidPoints = 9 }); // the design's first study: nothing kept yet
+
+        // Sixteen at once: one of them keeps the design and counts its own responders in that pass,
+        // the others wait for it and count theirs from the kept pairs.
+        var answers = new string[rules.Count];
+        Parallel.For(0, rules.Count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => answers[i] = Answer(shared, rules[i]));
+        for (var i = 0; i < rules.Count; i++) Assert.Equal(Answer(Cubes.Of(contributions), rules[i]), answers[i]);
+    }
+
+    [Fact]
     public void A_design_is_kept_from_its_second_study_on_and_filters_that_select_the_same_cells_share_it()
     {
         var snapshot = Cubes.Of(Simulate(6));
