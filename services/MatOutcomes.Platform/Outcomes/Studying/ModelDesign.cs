@@ -59,10 +59,7 @@ public sealed class ModelDesign
             cells.Add(i);
             early.Add(isEarly);
         }
-        var sums = new Dictionary<int, ModelSums>();
-        for (var c = 0; c < perClinic.Length; c++)
-            if (perClinic[c] is { } clinic) sums[c] = clinic;
-        return (table, perClinic, [.. cells], [.. early], sums);
+        return (table, perClinic, [.. cells], [.. early], ByIndex(perClinic));
     }
 
     /// <summary>The design's sums with the responder sums of <paramref name="responders"/> (see
@@ -87,6 +84,12 @@ public sealed class ModelDesign
             var key = table.Keys[i];
             perClinic[PackedKey.Clinic(key)]!.AddResponders(key, _early[j], responded, respondedBaseline);
         }
+        return ByIndex(perClinic);
+    }
+
+    /// <summary>The clinics that have sums, by index.</summary>
+    private static Dictionary<int, ModelSums> ByIndex(ModelSums?[] perClinic)
+    {
         var sums = new Dictionary<int, ModelSums>();
         for (var c = 0; c < perClinic.Length; c++)
             if (perClinic[c] is { } clinic) sums[c] = clinic;

@@ -319,7 +319,8 @@ public static class Weighting
             var touched = new ulong[(present + 63) / 64];
             var clinics = new List<ClinicScores>();
             var (pooledEarly, pooledChronic) = (new long[present], new long[present]);
-            var (pairs, counts, start, kept) = keep < 0 ? ([], [], [], 0) : (new long[keep], new int[keep], new List<int> { 0 }, 0);
+            var (pairs, counts, kept) = keep < 0 ? ([], [], 0) : (new long[keep], new int[keep], 0);
+            var start = new List<int> { 0 };
             for (var clinic = 0; clinic + 1 < order.Start.Length; clinic++)
             {
                 var any = false;
@@ -348,7 +349,7 @@ public static class Weighting
                 if (!any) continue;
                 var sums = new ClinicScores(p);
                 clinics.Add(sums);
-                start?.Add(kept);
+                if (keep >= 0) start.Add(kept);
                 for (var word = 0; word < touched.Length; word++)
                     for (var bits = touched[word]; bits != 0; bits &= bits - 1)
                     {
@@ -368,7 +369,7 @@ public static class Weighting
             {
                 // The design keeps each clinic's sums without this study's responders.
                 _clinics = [.. clinics.Select(c => c.WithoutResponders())];
-                (_pairs, _pairCounts, _start) = (pairs, counts, [.. start!]);
+                (_pairs, _pairCounts, _start) = (pairs, counts, [.. start]);
             }
             else _clinics = clinics;
             return new Responders(pooledEarly, pooledChronic, clinics);
