@@ -11,10 +11,12 @@ public class ActivityTallyTests
     private const string Clinic = "clinic-a";
     private static readonly DateOnly Monday = new(2026, 11, 2);
 
-    private static OutcomeLedger Given(EpisodeScript episode, OutcomeLedger? ledger = null, int from = 1)
+    /// <summary>Folds the whole episode into the ledger, from its first event, as the projection
+    /// does with an episode that changed (a summary does not keep the episode).</summary>
+    private static OutcomeLedger Given(EpisodeScript episode, OutcomeLedger? ledger = null)
     {
         ledger ??= new OutcomeLedger([]);
-        foreach (var e in episode.Events.Skip(from - 1))
+        foreach (var e in episode.Events)
             ledger.Apply(Clinic, episode.Id, e.EventId, e.Position, e.Position, EventData(e));
         return ledger;
     }
@@ -52,7 +54,7 @@ public class ActivityTallyTests
         episode.Add(new EntryVoided(first, VoidReason.DuplicateEntry));
 
         var afterVoid = new OutcomeLedger(ledger.Changed);
-        Given(episode, afterVoid, from: 4);
+        Given(episode, afterVoid);
         tally = Tally(afterVoid, tally);
 
         Assert.False(tally.SessionsByDay.ContainsKey(Monday));
@@ -82,7 +84,7 @@ public class ActivityTallyTests
             opened.AgeBand, opened.Sex, 6, null, opened.BaselineOdi));
 
         var corrected = new OutcomeLedger(ledger.Changed);
-        Given(episode, corrected, from: 3);
+        Given(episode, corrected);
         tally = Tally(corrected, tally);
 
         Assert.Equal((1, 6.0), (tally.PainAt(0).N, tally.PainAt(0).Sum));

@@ -35,16 +35,17 @@ public sealed class OutcomeCell
     };
 }
 
-/// <summary>The one per-episode state of the outcome read models: the episode's fold, what it last
-/// contributed to its outcome cell and to its clinic's activity, so both can be taken back when the
-/// episode changes.</summary>
+/// <summary>The one per-episode state of the outcome read models: what the episode last contributed
+/// to its outcome cell and to its clinic's activity, so both can be taken back when it changes, and
+/// its episode row. Not the episode itself: the projection folds a changed episode again from its
+/// own events in the log (a few rows through the streams' index), so a summary is a sixth of the
+/// size to write and read, which is most of a rebuild's cost, and cannot drift from the log.</summary>
 public sealed class EpisodeSummary
 {
     /// <summary>"{clinic}:{episodeId}": the same episode id may exist in two clinics.</summary>
     public string Id { get; set; } = "";
     public string Clinic { get; set; } = "";
     public Guid EpisodeId { get; set; }
-    public Episode? Episode { get; set; }
     public Contribution? Contribution { get; set; }
     public ActivityContribution? Activity { get; set; }
     /// <summary>The contribution's cell id (indexed: episode rows are read per cell).</summary>

@@ -3,32 +3,65 @@ using MatOutcomes.Platform.Episodes;
 
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
-/// <summary>Folds events into episode summaries and records how each changed episode's
-/// contributions move: the old ones leave their outcome cell and their clinic's activity, the new
-/// ones enter. Pure and in memory; the projection, the as-of replay and the tests all use it.</summary>
+/// <summary>Records how each changed episode's contributions move: the old ones (from its summary)
+/// leave their outcome cell and their clinic's activity, the new ones (from the episode as it now
+/// stands) enter. A summary does not hold its episode: the ledger is given each changed episode
+/// whole, folded from its first event, either event by event or as the log replays it. Pure and in
+/// memory; the projection and the tests use it.</summary>
 public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
 {
     private readonly Dictionary<string, EpisodeSummary> _summaries = known.ToDictionary(s => s.Id);
+    private readonly Dictionary<string, Episode?> _episodes = [];
     private readonly Dictionary<string, (CellKey Key, CellStats Delta)> _cells = [];
     private readonly List<(string Clinic, ActivityContribution Activity, int Sign)> _activity = [];
 
-    public IReadOnlyCollection<EpisodeSummary> Summaries => _summaries.Values;
-    public HashSet<EpisodeSummary> Changed { get; } = [];
     public long LastSequence { get; private set; }
 
     public void Apply(IEvent e) => Apply(e.TenantId, e.StreamId, e.Id, (int)e.Version, e.Sequence, e.Data);
 
+    /// <summary>Folds one event into its episode. The ledger's first event for an episode must be
+    /// the episode's first: what came before is not in the summary.</summary>
     public void Apply(string clinic, Guid episodeId, Guid eventId, int position, long sequence, object data)
+    {
+        var summary = SummaryOf(clinic, episodeId);
+        _episodes[summary.Id] = Episode.Fold(_episodes.GetValueOrDefault(summary.Id), episodeId, eventId, position, data);
+        Record(summary, sequence);
+    }
+
+    /// <summary>Takes an episode as the log holds it, folded from its first event.</summary>
+    public void Apply(Rebuilding.ReplayedEpisode replayed)
+    {
+        var summary = SummaryOf(replayed.Clinic, replayed.EpisodeId);
+        _episodes[summary.Id] = replayed.Episode;
+        Record(summary, replayed.LastSequence);
+    }
+
+    private EpisodeSummary SummaryOf(string clinic, Guid episodeId)
     {
         var id = EpisodeSummary.IdFor(clinic, episodeId);
         if (!_summaries.TryGetValue(id, out var summary))
             _summaries[id] = summary = new EpisodeSummary { Id = id, Clinic = clinic, EpisodeId = episodeId };
+        return summary;
+    }
 
-        summary.Episode = Episode.Fold(summary.Episode, episodeId, eventId, position, data);
+    private void Record(EpisodeSummary summary, long sequence)
+    {
         summary.LastSequence = sequence;
         LastSequence = Math.Max(LastSequence, sequence);
-        Changed.Add(summary);
+        _changed.Add(summary);
         _unsettled.Add(summary);
+    }
+
+    private readonly HashSet<EpisodeSummary> _changed = [];
+
+    /// <summary>The summaries of the episodes given, with their contributions settled.</summary>
+    public IReadOnlyCollection<EpisodeSummary> Changed
+    {
+        get
+        {
+            Settle();
+            return _changed;
+        }
     }
 
     // Cells only ever see an episode as it stands at the end of a batch, so its contributions are
@@ -39,7 +72,8 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
     {
         foreach (var summary in _unsettled)
         {
-            var next = summary.Episode is null ? null : Contribution.Of(summary.Clinic, summary.Episode);
+            var episode = _episodes[summary.Id];
+            var next = episode is null ? null : Contribution.Of(summary.Clinic, episode);
             if (!Equals(next, summary.Contribution))
             {
                 if (summary.Contribution is { } old) Move(old, -1);
@@ -48,7 +82,7 @@ public sealed class OutcomeLedger(IEnumerable<EpisodeSummary> known)
                 summary.CellId = next?.Key.Id;
             }
 
-            var activity = ActivityContribution.Of(summary.Episode);
+            var activity = ActivityContribution.Of(episode);
             if (!Equals(activity, summary.Activity))
             {
                 if (summary.Activity is { } old) _activity.Add((summary.Clinic, old, -1));

@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using MatOutcomes.Platform.Outcomes.Rebuilding;
 
 namespace MatOutcomes.Platform.Outcomes.Projecting;
 
@@ -16,10 +17,14 @@ public sealed class OutcomesProjection : IProjection
     {
         if (events.Count == 0) return;
 
-        var ids = events.Select(e => EpisodeSummary.IdFor(e.TenantId, e.StreamId)).Distinct().ToArray();
-        var ledger = new OutcomeLedger(await operations.LoadManyAsync<EpisodeSummary>(cancellation, ids));
-        foreach (var e in events) ledger.Apply(e);
+        var episodes = events.Select(e => (Clinic: e.TenantId, EpisodeId: e.StreamId)).Distinct().ToArray();
         var sequence = events.Max(e => e.Sequence);
+        var ledger = new OutcomeLedger(await operations.LoadManyAsync<EpisodeSummary>(cancellation,
+            episodes.Select(e => EpisodeSummary.IdFor(e.Clinic, e.EpisodeId)).ToArray()));
+        // Each changed episode is folded again from its own events up to this batch, read from the
+        // log: the summaries keep what an episode contributed, not the episode (see EpisodeSummary).
+        await foreach (var replayed in EpisodeReplay.ReadAsync(operations.Database, operations.DocumentStore.Options.Serializer(), episodes, sequence, cancellation))
+            ledger.Apply(replayed);
 
         var cells = (await operations.LoadManyAsync<OutcomeCell>(cancellation, ledger.TouchedCellIds.ToArray())).ToDictionary(c => c.Id);
         foreach (var cell in ledger.ApplyTo(cells, sequence)) operations.Store(cell);

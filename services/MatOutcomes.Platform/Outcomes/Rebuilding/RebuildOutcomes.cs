@@ -60,7 +60,7 @@ public static class OutcomesRebuild
                     var summary = new EpisodeSummary
                     {
                         Id = EpisodeSummary.IdFor(replayed.Clinic, replayed.EpisodeId), Clinic = replayed.Clinic, EpisodeId = replayed.EpisodeId,
-                        Episode = replayed.Episode, LastSequence = replayed.LastSequence,
+                        LastSequence = replayed.LastSequence,
                     };
                     if (replayed.Episode is { } episode)
                     {
