@@ -30,8 +30,8 @@ public static class OutcomesRebuild
         var cells = new Dictionary<string, (CellKey Key, CellStats Stats)>(StringComparer.Ordinal);
         var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
         long episodes = 0, events = 0;
-        // Compressing the summaries (a few kB of JSON each, so TOASTed) with the default pglz took
-        // PostgreSQL more CPU than parsing them; lz4 is several times cheaper and reads back the same.
+        // A summary is about 1 KB of JSON, but a long episode's passes the 2 KB at which PostgreSQL
+        // compresses it: the default pglz costs several times the CPU of lz4, which reads back the same.
         // The setting is the transaction's: rows the projection writes later use the server's default.
         if (await ScalarAsync("select count(*) from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals)") > 0)
             await ExecuteAsync("set local default_toast_compression = 'lz4'");
@@ -39,7 +39,7 @@ public static class OutcomesRebuild
 
         // Two stages on two cores: one task reads, deserializes and folds the log on its own
         // connection while this one works out each summary, serializes it and streams it to the
-        // COPY (whose parsing in PostgreSQL is the longest single cost).
+        // COPY, which PostgreSQL parses on the other core.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), CancellationToken.None);
