@@ -8,19 +8,21 @@ using MatOutcomes.Platform.Storage;
 
 namespace MatOutcomes.Platform.Outcomes.Rebuilding;
 
-public sealed record RebuildResult(long Sequence, long Events, long Episodes, int Cells, TimeSpan Elapsed, TimeSpan Reading);
+public sealed record RebuildResult(long Sequence, long Events, long Episodes, int Cells, TimeSpan Elapsed, TimeSpan Summaries);
 
 /// <summary>Rebuilds the outcome read models from the event log in one pass: every episode folded
 /// once in episode order (not event by event through every intermediate state, as the daemon's
-/// replay does), its summary streamed into PostgreSQL with COPY as it is made, then the cells, the
-/// clinic tallies and the projection's progress, all in one transaction: a rebuild that fails
+/// replay does), its summary streamed into PostgreSQL with COPY as it is made, each clinic's cells
+/// as soon as the read has passed the clinic, then the clinic tallies and the projection's
+/// progress, all in one transaction: memory holds a few clinics' cells, and a rebuild that fails
 /// leaves the old read models. Equal to what the projection builds incrementally (the consistency
 /// tests compare them). Run it with the platform stopped, like any rebuild: a live node would apply
 /// the same events again.</summary>
 public static class OutcomesRebuild
 {
-    public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken cancellation)
+    public static async Task<RebuildResult> RunAsync(IDocumentStore store, CancellationToken cancellation, int cellsPerFlush = CellsPerFlush)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cellsPerFlush, 1);
         var clock = Stopwatch.StartNew();
         var serializer = store.Options.Serializer();
         var json = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
@@ -30,6 +32,7 @@ public static class OutcomesRebuild
         var cells = new Dictionary<string, (CellKey Key, CellStats Stats)>(StringComparer.Ordinal);
         var tallies = new Dictionary<string, ClinicTally>(StringComparer.Ordinal);
         long episodes = 0, events = 0;
+        var cellsWritten = 0;
         // A summary is about 1 KB of JSON, but a long episode's passes the 2 KB at which PostgreSQL
         // compresses it: the default pglz costs several times the CPU of lz4, which reads back the same.
         // The setting is the transaction's: rows the projection writes later use the server's default.
@@ -43,6 +46,7 @@ public static class OutcomesRebuild
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var folded = Channel.CreateBounded<List<ReplayedEpisode>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var reader = Task.Run(() => ReadAsync(store, sequence, folded.Writer, stopping.Token), CancellationToken.None);
+        Npgsql.NpgsqlBinaryImporter? copy = null;
         try
         {
             var summaries = Table<EpisodeSummary>();
@@ -50,11 +54,24 @@ public static class OutcomesRebuild
             // events and left their dead rows and TOAST for autovacuum. Rolled back with the rest on
             // failure; it locks the tables until commit, so readers wait rather than see old rows.
             await ExecuteAsync($"truncate {summaries}, {Table<OutcomeCell>()}, {Table<ClinicTally>()}");
-            await using var copy = await connection.BeginBinaryImportAsync(
-                $"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)", cancellation);
+            // The log comes clinic by clinic and a cell belongs to one clinic, so a clinic's cells are
+            // final once the read has passed it: they are written then, between runs of summaries (one
+            // connection runs one COPY at a time), while the reader folds the next clinics. The
+            // cells' JSON is written and parsed while the pipeline would otherwise wait, and memory
+            // holds the cells of the clinics since the last flush rather than the whole network's.
+            copy = await BeginAsync($"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)");
+            string? clinic = null;
             await foreach (var batch in folded.Reader.ReadAllAsync(cancellation))
                 foreach (var replayed in batch)
                 {
+                    if (replayed.Clinic != clinic && cells.Count >= cellsPerFlush)
+                    {
+                        await CompleteAsync(copy);
+                        copy = null;
+                        await WriteCellsAsync();
+                        copy = await BeginAsync($"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)");
+                    }
+                    clinic = replayed.Clinic;
                     episodes++;
                     events += replayed.Events;
                     var summary = new EpisodeSummary
@@ -84,27 +101,23 @@ public static class OutcomesRebuild
                     }
                 }
             await reader;
-            await copy.CompleteAsync(cancellation);
+            await CompleteAsync(copy);
+            copy = null;
+            await WriteCellsAsync();
         }
         finally
         {
-            // A failed write must not leave the reader blocked on a full channel.
+            // A failed write must not leave the reader blocked on a full channel, nor a COPY open.
             await stopping.CancelAsync();
             await Task.WhenAny(reader);
+            if (copy is not null) await copy.DisposeAsync();
         }
-        var reading = clock.Elapsed;
+        var written = clock.Elapsed;
 
-        await using (var copy = await connection.BeginBinaryImportAsync(
-                         $"copy {Table<OutcomeCell>()} (id, data, mt_dotnet_type, sequence) from stdin (format binary)", cancellation))
+        await using (var import = await BeginAsync($"copy {Table<ClinicTally>()} (id, data, mt_dotnet_type, sequence) from stdin (format binary)"))
         {
-            foreach (var (key, stats) in cells.Values) await WriteRowAsync(copy, key.Id, OutcomeCell.Of(key, stats, sequence), sequence);
-            await copy.CompleteAsync(cancellation);
-        }
-        await using (var copy = await connection.BeginBinaryImportAsync(
-                         $"copy {Table<ClinicTally>()} (id, data, mt_dotnet_type, sequence) from stdin (format binary)", cancellation))
-        {
-            foreach (var tally in tallies.Values) await WriteRowAsync(copy, tally.Id, tally, sequence);
-            await copy.CompleteAsync(cancellation);
+            foreach (var tally in tallies.Values) await WriteRowAsync(import, tally.Id, tally, sequence);
+            await import.CompleteAsync(cancellation);
         }
         await ExecuteAsync(
             $"""
@@ -112,9 +125,27 @@ public static class OutcomesRebuild
              on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()
              """);
         await transaction.CommitAsync(cancellation);
-        return new RebuildResult(sequence, events, episodes, cells.Count, clock.Elapsed, reading);
+        return new RebuildResult(sequence, events, episodes, cellsWritten, clock.Elapsed, written);
 
         string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+
+        Task<Npgsql.NpgsqlBinaryImporter> BeginAsync(string sql) => connection.BeginBinaryImportAsync(sql, cancellation);
+
+        async Task CompleteAsync(Npgsql.NpgsqlBinaryImporter import)
+        {
+            await import.CompleteAsync(cancellation);
+            await import.DisposeAsync();
+        }
+
+        async Task WriteCellsAsync()
+        {
+            if (cells.Count == 0) return;
+            await using var import = await BeginAsync($"copy {Table<OutcomeCell>()} (id, data, mt_dotnet_type, sequence) from stdin (format binary)");
+            foreach (var (key, stats) in cells.Values) await WriteRowAsync(import, key.Id, OutcomeCell.Of(key, stats, sequence), sequence);
+            await import.CompleteAsync(cancellation);
+            cellsWritten += cells.Count;
+            cells.Clear();
+        }
 
         // The document goes in as UTF-8 straight from the serializer: a string would be built only
         // to be transcoded back to UTF-8 by Npgsql, a char chunk at a time.
@@ -144,6 +175,10 @@ public static class OutcomesRebuild
         }
     }
 
+    /// <summary>Cells are written once at least this many are final: fewer holds less in memory,
+    /// but each COPY's start and end cost round trips.</summary>
+    public const int CellsPerFlush = 2048;
+
     // Episodes cross to the writing stage in batches: a channel hand-off per episode costs more
     // than summarising it.
     private const int Batch = 64;
@@ -170,17 +205,30 @@ public static class OutcomesRebuild
     }
 }
 
-[Description("Rebuilds the outcome read models from the event log in one pass (run with the platform stopped)", Name = "rebuild-outcomes")]
-public class RebuildOutcomesCommand : JasperFxAsyncCommand<NetCoreInput>
+public class RebuildOutcomesInput : NetCoreInput
 {
-    public override async Task<bool> Execute(NetCoreInput input)
+    // Long name only: -c is the host's --contentroot.
+    [Description("Write the cells once at least this many are final (default 2048); fewer holds less in memory")]
+    [FlagAlias("cells-per-flush", true)]
+    public int CellsPerFlushFlag { get; set; } = OutcomesRebuild.CellsPerFlush;
+}
+
+[Description("Rebuilds the outcome read models from the event log in one pass (run with the platform stopped)", Name = "rebuild-outcomes")]
+public class RebuildOutcomesCommand : JasperFxAsyncCommand<RebuildOutcomesInput>
+{
+    public override async Task<bool> Execute(RebuildOutcomesInput input)
     {
+        if (input.CellsPerFlushFlag < 1)
+        {
+            Console.Error.WriteLine("--cells-per-flush must be at least 1");
+            return false;
+        }
         using var host = input.BuildHost();
         var store = host.Services.GetRequiredService<IDocumentStore>();
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var result = await OutcomesRebuild.RunAsync(store, CancellationToken.None);
+        var result = await OutcomesRebuild.RunAsync(store, CancellationToken.None, input.CellsPerFlushFlag);
         Console.WriteLine($"Rebuilt outcomes through event {result.Sequence}: {result.Events} events, {result.Episodes} episodes, " +
-                          $"{result.Cells} cells in {result.Elapsed.TotalMilliseconds:F0} ms (reading and folding {result.Reading.TotalMilliseconds:F0} ms) " +
+                          $"{result.Cells} cells in {result.Elapsed.TotalMilliseconds:F0} ms (the log read and every summary and cell written at {result.Summaries.TotalMilliseconds:F0} ms) " +
                           $"({result.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-9):F0} events/s)");
         return true;
     }
