@@ -56,9 +56,8 @@ public static class OutcomesRebuild
             await ExecuteAsync($"truncate {summaries}, {Table<OutcomeCell>()}, {Table<ClinicTally>()}");
             // The log comes clinic by clinic and a cell belongs to one clinic, so a clinic's cells are
             // final once the read has passed it: they are written then, between runs of summaries (one
-            // connection runs one COPY at a time), while the reader folds the next clinics. The
-            // cells' JSON is written and parsed while the pipeline would otherwise wait, and memory
-            // holds the cells of the clinics since the last flush rather than the whole network's.
+            // connection runs one COPY at a time), so memory holds the cells of the clinics since the
+            // last write rather than the whole network's. (It saves no time: both cores are busy.)
             copy = await BeginAsync($"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)");
             string? clinic = null;
             await foreach (var batch in folded.Reader.ReadAllAsync(cancellation))
