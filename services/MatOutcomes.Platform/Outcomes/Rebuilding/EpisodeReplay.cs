@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Marten;
-using Marten.Services;
 using Marten.Storage;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
@@ -21,7 +20,8 @@ public sealed record ReplayedEpisode(string Clinic, Guid EpisodeId, Episode? Epi
 /// log this way.</summary>
 public static class EpisodeReplay
 {
-    private const string Columns = "tenant_id, stream_id, version, seq_id, id, type, data";
+    // The columns FoldAsync reads, in its order, of mt_events aliased e.
+    private const string Columns = "e.tenant_id, e.stream_id, e.version, e.seq_id, e.id, e.type, e.data";
 
     /// <summary>Every episode in the log, as of <paramref name="sequence"/>.</summary>
     public static async IAsyncEnumerable<ReplayedEpisode> ReadAsync(IDocumentStore store, long sequence,
@@ -30,7 +30,7 @@ public static class EpisodeReplay
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
         await using var command = new NpgsqlCommand(
-            $"select {Columns} from {EventStoreExtensions.Schema}.mt_events where seq_id <= $1 order by tenant_id, stream_id, version", connection)
+            $"select {Columns} from {EventStoreExtensions.Schema}.mt_events e where e.seq_id <= $1 order by e.tenant_id, e.stream_id, e.version", connection)
         {
             Parameters = { new() { Value = sequence } },
         };
@@ -49,7 +49,7 @@ public static class EpisodeReplay
         await connection.OpenAsync(cancellation);
         await using var command = new NpgsqlCommand(
             $"""
-             select {string.Join(", ", Columns.Split(", ").Select(c => "e." + c))}
+             select {Columns}
              from unnest($1::text[], $2::uuid[]) as wanted (tenant_id, stream_id)
              join {EventStoreExtensions.Schema}.mt_events e on e.tenant_id = wanted.tenant_id and e.stream_id = wanted.stream_id
              where e.seq_id <= $3

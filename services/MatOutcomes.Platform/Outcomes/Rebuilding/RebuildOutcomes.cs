@@ -50,6 +50,7 @@ public static class OutcomesRebuild
         try
         {
             var summaries = Table<EpisodeSummary>();
+            var copySummaries = $"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)";
             // Truncate, not delete: deleting 77,000 summaries cost PostgreSQL ~0.8 s of CPU per 1M
             // events and left their dead rows and TOAST for autovacuum. Rolled back with the rest on
             // failure; it locks the tables until commit, so readers wait rather than see old rows.
@@ -58,7 +59,7 @@ public static class OutcomesRebuild
             // final once the read has passed it: they are written then, between runs of summaries (one
             // connection runs one COPY at a time), so memory holds the cells of the clinics since the
             // last write rather than the whole network's. (It saves no time: both cores are busy.)
-            copy = await BeginAsync($"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)");
+            copy = await BeginAsync(copySummaries);
             string? clinic = null;
             await foreach (var batch in folded.Reader.ReadAllAsync(cancellation))
                 foreach (var replayed in batch)
@@ -68,7 +69,7 @@ public static class OutcomesRebuild
                         await CompleteAsync(copy);
                         copy = null;
                         await WriteCellsAsync();
-                        copy = await BeginAsync($"copy {summaries} (id, data, mt_dotnet_type, cell_id) from stdin (format binary)");
+                        copy = await BeginAsync(copySummaries);
                     }
                     clinic = replayed.Clinic;
                     episodes++;
