@@ -30,6 +30,8 @@ public static class Report
                 $"{stage.ColdBulkSyncEventsPerSecond / stage.BareAppendEventsPerSecond:F2}");
             table.AddRow("rebuild-outcomes (CLI)", $"{stage.RebuildEventsPerSecond:N0} events/s", $"raw COPY read of mt_events {stage.CopyReadRowsPerSecond:N0} rows/s",
                 $"{stage.RebuildEventsPerSecond / stage.CopyReadRowsPerSecond:F2}");
+            table.AddRow("  of which rebuilding", $"{(stage.RebuildWorkSeconds is { } work ? $"{work:F1} s" : "?")} of {stage.RebuildProcessSeconds:F1} s",
+                "the rest: .NET start, host, schema check", "");
             table.AddRow("loader (Marten append, projection running)", $"{stage.LoadEventsPerSecond:N0} events/s", $"projection caught up {stage.CatchUpSeconds:F1} s after", "");
             table.AddRow("cutting a release (decide every grid, store its cells)", $"{stage.ReleaseCutSeconds:F1} s", "", "");
             table.AddRow("platform RSS", $"{stage.RssMb:F0} MB", $"peak {stage.PeakRssMb:F0} MB", "");
