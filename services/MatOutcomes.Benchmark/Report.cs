@@ -32,6 +32,9 @@ public static class Report
                 $"{stage.RebuildEventsPerSecond / stage.CopyReadRowsPerSecond:F2}");
             table.AddRow("  of which rebuilding", $"{(stage.RebuildWorkSeconds is { } work ? $"{work:F1} s" : "?")} of {stage.RebuildProcessSeconds:F1} s",
                 "the rest: .NET start, host, schema check", "");
+            table.AddRow("  beside a raw COPY of its own input (not the target's ceiling)", "",
+                $"the 7 columns it reads, in its order: {stage.InputCopyReadRowsPerSecond:N0} rows/s",
+                $"{stage.RebuildEventsPerSecond / stage.InputCopyReadRowsPerSecond:F2}");
             table.AddRow("loader (Marten append, projection running)", $"{stage.LoadEventsPerSecond:N0} events/s", $"projection caught up {stage.CatchUpSeconds:F1} s after", "");
             table.AddRow("cutting a release (decide every grid, store its cells)", $"{stage.ReleaseCutSeconds:F1} s", "", "");
             table.AddRow("platform RSS", $"{stage.RssMb:F0} MB", $"peak {stage.PeakRssMb:F0} MB", "");
