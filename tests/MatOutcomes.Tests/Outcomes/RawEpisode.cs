@@ -10,7 +10,8 @@ public sealed record RawEpisode(
     string Clinic, int Weeks, ComplaintRegion Region, OccupationGroup Occupation, AgeBand Age, Sex Sex,
     bool Completed, int Baseline, int? Latest, double? MeanRelief, int? NdiChange, double? OdiChange,
     int Sessions, bool FollowedUp, bool Relapsed, string StartMonth, bool StandaloneMajority,
-    IReadOnlyList<(int Score, int SessionsBefore)> Measures, int? LastInCare, int? LastFollowUp, int? FollowUpWeeks)
+    IReadOnlyList<(int Score, int SessionsBefore)> Measures, int? LastInCare, int? LastFollowUp, int? FollowUpWeeks,
+    Platform.Outcomes.Projecting.FormatClass Format)
 {
     public int? Change => Latest is { } l ? Baseline - l : null;
     public int? ChangeAtDischarge => LastInCare is { } l ? Baseline - l : null;
@@ -76,6 +77,12 @@ public sealed record RawEpisode(
         var beforeIt = nprs.LastOrDefault(m => !m.FollowUp);
         var followedUp = lastFollowUp.FollowUp && beforeIt != default;
         var standalone = sessions.Count(s => s.Session.Format == SessionFormat.StandaloneMat);
+        // The format most of its sessions had; on a tie, its first session's.
+        var first = sessions.OrderBy(s => s.Session.SessionDate).ThenBy(s => s.Position).FirstOrDefault();
+        var format = sessions.Count == 0 ? Platform.Outcomes.Projecting.FormatClass.None
+            : standalone * 2 != sessions.Count
+                ? standalone * 2 > sessions.Count ? Platform.Outcomes.Projecting.FormatClass.StandaloneMat : Platform.Outcomes.Projecting.FormatClass.WithinMassage
+                : first.Session.Format == SessionFormat.StandaloneMat ? Platform.Outcomes.Projecting.FormatClass.StandaloneMat : Platform.Outcomes.Projecting.FormatClass.WithinMassage;
 
         return new RawEpisode(
             episode.ClinicId, weeks, intake?.Region ?? opened.Region, intake?.Occupation ?? opened.Occupation,
@@ -87,6 +94,6 @@ public sealed record RawEpisode(
             sessions.Count, followedUp, followedUp && lastFollowUp.Score - beforeIt.Score >= 2,
             openedOn.ToString("yyyy-MM"), standalone * 2 > sessions.Count, measures,
             beforeIt != default ? beforeIt.Score : null, lastFollowUp.FollowUp ? lastFollowUp.Score : null,
-            lastFollowUp.FollowUp ? lastFollowUp.Weeks : null);
+            lastFollowUp.FollowUp ? lastFollowUp.Weeks : null, format);
     }
 }

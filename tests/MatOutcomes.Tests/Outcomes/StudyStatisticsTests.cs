@@ -409,4 +409,33 @@ public class StudyStatisticsTests(NetworkFixture fixture) : IClassFixture<Networ
         SameMean(early, served.Early.DurableNprsChange, "early (<26 weeks) durable change");
         Assert.Equal(episodes.Count(e => e.Weeks >= 26), served.Chronic.Episodes);
     }
+
+    /// <summary>A study that restricts only the period or the session format takes its outcomes by
+    /// band from the release's quarter × format × completion × duration roll-up, the smallest table
+    /// that keeps what it needs: every band still equals the per-episode loop over its episodes.</summary>
+    [Fact]
+    public async Task A_study_by_period_or_by_session_format_is_exact_from_the_band_roll_up()
+    {
+        var quarters = Completed.Select(e => Quarter(e.StartMonth)).Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.True(quarters.Count >= 2, "the network spans at least two closed quarters");
+        var (from, to) = (quarters[0], quarters[quarters.Count / 2]);
+        var byPeriod = new StudyQuery { FromMonth = $"{from[..4]}-{(from[5] - '1') * 3 + 1:00}", ToMonth = $"{to[..4]}-{(to[5] - '1') * 3 + 3:00}" };
+        SameBands(await Compare(byPeriod), Completed.Where(e => string.CompareOrdinal(Quarter(e.StartMonth), from) >= 0 && string.CompareOrdinal(Quarter(e.StartMonth), to) <= 0).ToList());
+
+        var byFormat = new StudyQuery { Formats = [Platform.Outcomes.Projecting.FormatClass.StandaloneMat] };
+        SameBands(await Compare(byFormat), Completed.Where(e => e.Format == Platform.Outcomes.Projecting.FormatClass.StandaloneMat).ToList());
+
+        static string Quarter(string month) => Platform.Outcomes.Projecting.Quarters.OfMonth(month);
+
+        static void SameBands(CohortComparison served, IReadOnlyList<RawEpisode> episodes)
+        {
+            Assert.Equal(episodes.Count(e => e.Weeks < 12), served.Early.Episodes);
+            Assert.Equal(episodes.Count(e => e.Weeks >= 12), served.Chronic.Episodes);
+            Assert.Equal(episodes.Count(e => e.Weeks < 6), served.Acute.Episodes);
+            Assert.Equal(episodes.Count(e => e.Weeks is >= 6 and < 12), served.Subacute.Episodes);
+            SameMean([.. episodes.Where(e => e.Weeks < 12 && e.Change is not null).Select(e => (double)e.Change!.Value)], served.Early.DurableNprsChange, "early durable change");
+            SameMean([.. episodes.Where(e => e.Weeks >= 12 && e.Change is not null).Select(e => (double)e.Change!.Value)], served.Chronic.DurableNprsChange, "chronic durable change");
+            SameMean([.. episodes.Where(e => e.Weeks < 12 && e.MeanRelief is not null).Select(e => e.MeanRelief!.Value)], served.Early.ImmediateRelief, "early immediate relief");
+        }
+    }
 }
