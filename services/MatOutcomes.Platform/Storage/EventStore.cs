@@ -3,6 +3,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using MatOutcomes.Contracts.Episodes;
 using MatOutcomes.Platform.Episodes;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Platform.ServiceDefaults;
 using Npgsql;
 using Weasel.Core;
@@ -65,7 +66,7 @@ public static class EventStoreExtensions
     {
         options.Connection(connectionString);
         options.DatabaseSchemaName = Schema;
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json => json.Converters.Add(new CellKeyAsId()));
 
         options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
         options.Policies.AllDocumentsAreMultiTenanted();
