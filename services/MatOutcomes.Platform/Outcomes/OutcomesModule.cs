@@ -27,18 +27,13 @@ public static class OutcomesModule
 
         builder.Services.ConfigureMarten((services, options) =>
         {
-            // Cross-clinic read models: one set for the whole network, so single-tenanted.
             options.Projections.Add(new OutcomesProjection(), ProjectionLifecycle.Async, OutcomesProjection.Name, async =>
             {
                 async.DeleteViewTypeOnTeardown<OutcomeCell>();
                 async.DeleteViewTypeOnTeardown<EpisodeSummary>();
                 async.DeleteViewTypeOnTeardown<ClinicTally>();
             });
-            options.Schema.For<OutcomeCell>().SingleTenanted().Duplicate(c => c.Sequence);
-            options.Schema.For<ClinicTally>().SingleTenanted().Duplicate(t => t.Sequence);
-            options.Schema.For<EpisodeSummary>().SingleTenanted().Duplicate(s => s.CellId);
-            options.Schema.For<OutcomeRelease>().SingleTenanted().Identity(r => r.Id).Duplicate(r => r.Sequence);
-            options.Schema.For<ReleasedCells>().SingleTenanted().Duplicate(c => c.Release);
+            ConfigureReadModels(options);
             // The node running the projection refreshes its cube right after each commit.
             options.Projections.AsyncListeners.Add(new CubeNudge(services.GetRequiredService<OutcomeCube>));
             // New events are noticed within 100 ms even when the network is quiet (a cheap query).
@@ -46,6 +41,18 @@ public static class OutcomesModule
             options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(50);
         });
         return builder;
+    }
+
+    /// <summary>The outcome read models' tables: the platform's store and the standalone rebuild's
+    /// (<c>MatOutcomes.Rebuild</c>) declare them here, so both see the same schema.</summary>
+    public static void ConfigureReadModels(StoreOptions options)
+    {
+        // Cross-clinic read models: one set for the whole network, so single-tenanted.
+        options.Schema.For<OutcomeCell>().SingleTenanted().Duplicate(c => c.Sequence);
+        options.Schema.For<ClinicTally>().SingleTenanted().Duplicate(t => t.Sequence);
+        options.Schema.For<EpisodeSummary>().SingleTenanted().Duplicate(s => s.CellId);
+        options.Schema.For<OutcomeRelease>().SingleTenanted().Identity(r => r.Id).Duplicate(r => r.Sequence);
+        options.Schema.For<ReleasedCells>().SingleTenanted().Duplicate(c => c.Release);
     }
 
     public static WebApplication MapOutcomes(this WebApplication app)

@@ -131,7 +131,8 @@ public class ProjectionConsistencyTests(ProjectionConsistencyTests.EmptyNetwork 
 
 /// <summary>Rebuilds through the command line, run as operators would: with the app stopped (a
 /// projection must not be rebuilt while live nodes still run it). Marten's own replay and the
-/// platform's one-pass rebuild must both give the live cells and episode summaries exactly.</summary>
+/// platform's one-pass rebuild (in the platform, and as the standalone tool) must all give the
+/// live cells and episode summaries exactly.</summary>
 public class CommandLineRebuildTests
 {
     [Theory]
@@ -139,6 +140,9 @@ public class CommandLineRebuildTests
     [InlineData("rebuild-outcomes")]
     // Every clinic's cells written as soon as the read passes it, between runs of summaries.
     [InlineData("rebuild-outcomes --cells-per-flush 1")]
+    // The same rebuild as a batch tool of its own (MatOutcomes.Rebuild), with either flush.
+    [InlineData("tool")]
+    [InlineData("tool --cells-per-flush 1")]
     public async Task A_rebuild_through_the_command_line_gives_cells_and_summaries_identical_to_the_live_ones(string command)
     {
         var platform = new PlatformFixture();
@@ -165,8 +169,13 @@ public class CommandLineRebuildTests
             await platform.DisposeAsync();
         }
 
-        var dll = typeof(Program).Assembly.Location;
-        using var rebuild = Process.Start(new ProcessStartInfo("dotnet", [dll, .. command.Split(' ')])
+        // "tool ..." is the standalone MatOutcomes.Rebuild, run from its own build output.
+        var arguments = command.Split(' ');
+        var dll = arguments[0] == "tool"
+            ? Repository.PathTo("services", "MatOutcomes.Rebuild", "bin", Configuration, "net10.0", "MatOutcomes.Rebuild.dll")
+            : typeof(Program).Assembly.Location;
+        Assert.True(File.Exists(dll), $"{dll} not built");
+        using var rebuild = Process.Start(new ProcessStartInfo("dotnet", [dll, .. arguments[0] == "tool" ? arguments[1..] : arguments])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
             Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = platform.ConnectionString },
@@ -193,6 +202,9 @@ public class CommandLineRebuildTests
             await restarted.DisposeAsync();
         }
     }
+
+    /// <summary>Debug or Release: the tests' own build configuration, which the solution built the tool in too.</summary>
+    private static string Configuration => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
     private static async Task<List<(string Id, string Data)>> Summaries(string connectionString)
     {
