@@ -13,9 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source infra/prerequisites.sh
 require postgres npm
-for project in services/MatOutcomes.Platform services/MatOutcomes.Benchmark; do
+for project in services/MatOutcomes.Platform services/MatOutcomes.Rebuild services/MatOutcomes.Benchmark; do
   dotnet build "$project" -c Release --nologo -v quiet -clp:ErrorsOnly
 done
 exec dotnet services/MatOutcomes.Benchmark/bin/Release/net10.0/MatOutcomes.Benchmark.dll \
   --platform "$PWD/services/MatOutcomes.Platform/bin/Release/net10.0" \
+  --rebuild "$PWD/services/MatOutcomes.Rebuild/bin/Release/net10.0" \
   --clinics "${CLINICS:-200}" --port "${PORT:-5095}" --json benchmark-results.json "$@"

@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace MatOutcomes.Benchmark;
 
-public sealed record BenchmarkOptions(string PlatformBin, int Clinics, bool Quick, string JsonPath, int Port, bool Keep = false);
+public sealed record BenchmarkOptions(string PlatformBin, string RebuildBin, int Clinics, bool Quick, string JsonPath, int Port, bool Keep = false);
 
 /// <summary>Everything measured at one size of the event store.</summary>
 public sealed record StageResult(
@@ -35,7 +35,10 @@ public sealed record StageResult(
     double RebuildEventsPerSecond,
     double RebuildProcessSeconds,
     double? RebuildWorkSeconds,
+    double InHostRebuildEventsPerSecond,
+    double InHostRebuildProcessSeconds,
     double CopyReadRowsPerSecond,
+    double BodiesCopyReadRowsPerSecond,
     double InputCopyReadRowsPerSecond);
 
 public sealed record Target(string Figure, string Rule, double Value, double Bound, bool Met);
@@ -217,34 +220,32 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var events = await ScalarAsync("select count(*) from matoutcomes.mt_events");
         var episodes = await ScalarAsync("select count(*) from matoutcomes.mt_streams");
         var cells = await ScalarAsync("select count(*) from matoutcomes.mt_doc_outcomecell where (data ->> 'episodes')::int > 0");
-        var (rebuildRate, rebuildSeconds, rebuildWork, copyRate, inputCopyRate) = await Step("Rebuild (rebuild-outcomes, platform stopped), and raw COPY reads of mt_events", async () =>
+        var (rebuild, inHost, copyRate, bodiesCopyRate, inputCopyRate) = await Step("Rebuild (MatOutcomes.Rebuild, then the platform's rebuild-outcomes, platform stopped), and raw COPY reads of mt_events", async () =>
         {
             await _platform.DisposeAsync();
-            var rebuild = Stopwatch.StartNew();
-            string report;
-            using (var process = Process.Start(PlatformProcess.Command(options.PlatformBin, _connection, ["rebuild-outcomes"]))!)
-            {
-                var output = process.StandardOutput.ReadToEndAsync(cancellation);
-                var error = process.StandardError.ReadToEndAsync(cancellation);
-                await process.WaitForExitAsync(cancellation);
-                if (process.ExitCode != 0) throw new InvalidOperationException($"rebuild failed: {await output}{await error}");
-                report = await output;
-            }
-            var rebuildSeconds = rebuild.Elapsed.TotalSeconds;
+            // The standalone tool is judged; the platform's own command (the same rebuild, in the web
+            // host with the server's runtime settings) is shown beside it. The tool goes first, so
+            // the command is the one that finds the log already in the page cache.
+            var tool = await RebuildAsync(PlatformProcess.RebuildCommand(options.RebuildBin, _connection), cancellation);
+            var command = await RebuildAsync(PlatformProcess.Command(options.PlatformBin, _connection, ["rebuild-outcomes"]), cancellation);
             var copy = Stopwatch.StartNew();
-            var rows = await CopyReadAsync(EventBodies, cancellation);
+            var rows = await CopyReadAsync(EventLog, cancellation);
             var copySeconds = copy.Elapsed.TotalSeconds;
+            copy.Restart();
+            var bodyRows = await CopyReadAsync(EventBodies, cancellation);
+            var bodiesSeconds = copy.Elapsed.TotalSeconds;
             copy.Restart();
             var inputRows = await CopyReadAsync(RebuildInput, cancellation);
             var inputSeconds = copy.Elapsed.TotalSeconds;
             _platform = await PlatformProcess.StartAsync(options.PlatformBin, _connection, options.Port, _log);
             await _platform.WaitAsync("/health", TimeSpan.FromMinutes(2));
-            return (events / rebuildSeconds, rebuildSeconds, RebuildWorkSeconds(report), rows / copySeconds, inputRows / inputSeconds);
+            return (tool, command, rows / copySeconds, bodyRows / bodiesSeconds, inputRows / inputSeconds);
         });
 
         return new StageResult(name, events, episodes, cells, loadRate, catchUp.TotalSeconds, cut.TotalSeconds, queries,
             distinctCount == 0 ? 0 : (double)withheld / distinctCount, firstPush, idle, busy, syncRate, coldSyncRate, bareRate, rss, peak,
-            restartSeconds, firstQuery, rebuildRate, rebuildSeconds, rebuildWork, copyRate, inputCopyRate);
+            restartSeconds, firstQuery, events / rebuild.Seconds, rebuild.Seconds, rebuild.Work, events / inHost.Seconds, inHost.Seconds,
+            copyRate, bodiesCopyRate, inputCopyRate);
     }
 
     /// <summary>A network's whole history pushed through the sync API, clinics in parallel, every
@@ -300,6 +301,20 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
+    /// <summary>Runs a rebuild to its end: the whole process's wall time (what the target is judged
+    /// on), and the part the command itself reports as rebuilding.</summary>
+    private static async Task<(double Seconds, double? Work)> RebuildAsync(ProcessStartInfo command, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(command)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellation);
+        var error = process.StandardError.ReadToEndAsync(cancellation);
+        await process.WaitForExitAsync(cancellation);
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0) throw new InvalidOperationException($"rebuild failed: {await output}{await error}");
+        return (seconds, RebuildWorkSeconds(await output));
+    }
+
     /// <summary>How long the command itself says it spent rebuilding (from its first read to its
     /// commit), out of the whole process's wall time that the target is judged on: the rest is
     /// .NET starting, the host being built and the schema checked. Null if the line is not found.</summary>
@@ -308,8 +323,13 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) / 1000
             : null;
 
-    /// <summary>The rebuild's ceiling, the one its target is judged against: every event body read
-    /// out of PostgreSQL in order, raw, and nothing else (the cheapest read of the events there is).</summary>
+    /// <summary>The rebuild's ceiling, the one its target is judged against: the issue's "raw COPY read
+    /// of mt_events", the event table as COPY gives it (the issue measured it at 280–330k rows/s).</summary>
+    private const string EventLog = "copy matoutcomes.mt_events to stdout";
+
+    /// <summary>Shown beside it, not judged: every event body read out in order and nothing else, the
+    /// cheapest read of the events there is. Stricter than the issue's ceiling, and a floor on work
+    /// rather than a ceiling a rebuild could reach: without streams and versions nothing can be folded.</summary>
     private const string EventBodies = "copy (select data from matoutcomes.mt_events order by seq_id) to stdout";
 
     /// <summary>Shown beside it, not judged: a raw read of what the rebuild itself must read, the
@@ -357,7 +377,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         Add($"dashboard push p99 while clinics sync, {last.Name}", "< 1,000 ms", last.DashboardWhileSyncing.P99, 1000);
         Add($"RSS, {last.Name}", "< 400 MB", last.RssMb, 400);
         if (stages.Count > 1) Add($"RSS {last.Name} ÷ {first.Name}", "flat (≤ 1.5×)", last.RssMb / first.RssMb, 1.5);
-        Add($"rebuild ÷ raw COPY read, {last.Name}", "≥ 0.3", last.RebuildEventsPerSecond / last.CopyReadRowsPerSecond, 0.3, atMost: false);
+        Add($"rebuild ÷ raw COPY read of mt_events, {last.Name}", "≥ 0.3", last.RebuildEventsPerSecond / last.CopyReadRowsPerSecond, 0.3, atMost: false);
         Add($"bulk sync ÷ bare Marten append, {last.Name}", "≥ 0.3", last.BulkSyncEventsPerSecond / last.BareAppendEventsPerSecond, 0.3, atMost: false);
         return targets;
     }

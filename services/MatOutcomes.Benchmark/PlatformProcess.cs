@@ -35,6 +35,16 @@ public sealed class PlatformProcess : IAsyncDisposable
         return info;
     }
 
+    /// <summary>The standalone rebuild (MatOutcomes.Rebuild) from its build output, on the same database.</summary>
+    public static ProcessStartInfo RebuildCommand(string bin, string connectionString)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = bin };
+        info.ArgumentList.Add(Path.Combine(bin, "MatOutcomes.Rebuild.dll"));
+        info.Environment["ConnectionStrings__Marten"] = connectionString;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        return info;
+    }
+
     public static async Task<PlatformProcess> StartAsync(string bin, string connectionString, int port, string logPath)
     {
         var address = $"http://127.0.0.1:{port}";
