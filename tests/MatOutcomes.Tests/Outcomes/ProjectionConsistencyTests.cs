@@ -169,21 +169,8 @@ public class CommandLineRebuildTests
             await platform.DisposeAsync();
         }
 
-        // "tool ..." is the standalone MatOutcomes.Rebuild, run from its own build output.
-        var arguments = command.Split(' ');
-        var dll = arguments[0] == "tool"
-            ? Repository.PathTo("services", "MatOutcomes.Rebuild", "bin", Configuration, "net10.0", "MatOutcomes.Rebuild.dll")
-            : typeof(Program).Assembly.Location;
-        Assert.True(File.Exists(dll), $"{dll} not built");
-        using var rebuild = Process.Start(new ProcessStartInfo("dotnet", [dll, .. arguments[0] == "tool" ? arguments[1..] : arguments])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
-            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = platform.ConnectionString },
-        })!;
-        var output = rebuild.StandardOutput.ReadToEndAsync();
-        var error = rebuild.StandardError.ReadToEndAsync();
-        Assert.True(rebuild.WaitForExit(TimeSpan.FromMinutes(3)), "the rebuild did not finish");
-        Assert.True(rebuild.ExitCode == 0, await output + await error);
+        var (exitCode, output, error) = await RunAsync(command, platform.ConnectionString);
+        Assert.True(exitCode == 0, output + error);
         // The summaries are the state the projection goes on from: each must come back as it was.
         Assert.Equal(liveSummaries, await Summaries(platform.ConnectionString));
 
@@ -194,13 +181,61 @@ public class CommandLineRebuildTests
             var rebuilt = await Cells(restarted);
             await ProjectionConsistencyTests.AssertCubeHoldsAsync(restarted.Host.Services, rebuilt);
             Assert.True(live.Sum(c => c.Episodes) == rebuilt.Sum(c => c.Episodes),
-                $"live {live.Count} cells / {live.Sum(c => c.Episodes)} episodes, rebuilt {rebuilt.Count} / {rebuilt.Sum(c => c.Episodes)}\n{await output}\n{await error}");
+                $"live {live.Count} cells / {live.Sum(c => c.Episodes)} episodes, rebuilt {rebuilt.Count} / {rebuilt.Sum(c => c.Episodes)}\n{output}\n{error}");
             ProjectionConsistencyTests.AssertSameCells(live, rebuilt);
         }
         finally
         {
             await restarted.DisposeAsync();
         }
+    }
+
+    [Theory]
+    [InlineData("rebuild-outcomes --cells-per-flush 0")]
+    [InlineData("tool --cells-per-flush 0")]
+    public async Task A_rebuild_asked_to_flush_fewer_than_one_cell_is_refused_and_changes_nothing(string command)
+    {
+        var platform = new PlatformFixture();
+        await platform.InitializeAsync();
+        List<(string Id, string Data)> before;
+        try
+        {
+            var network = new NetworkFixture.Pusher(platform);
+            await network.PushAsync(NetworkGenerator.Generate(new NetworkOptions
+                { Clinics = 2, Episodes = 30, Seed = 78, Months = 3, Today = new DateOnly(2026, 11, 1) }));
+            await network.WaitForOutcomesAsync();
+            before = await Summaries(platform.ConnectionString);
+            Assert.NotEmpty(before);
+        }
+        finally
+        {
+            await platform.DisposeAsync();
+        }
+
+        var (exitCode, output, error) = await RunAsync(command, platform.ConnectionString);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--cells-per-flush must be at least 1", output + error);
+        Assert.Equal(before, await Summaries(platform.ConnectionString));
+    }
+
+    /// <summary>Runs a rebuild command to its end: "tool ..." is the standalone MatOutcomes.Rebuild,
+    /// run from its own build output; anything else is a command of the platform.</summary>
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string command, string connectionString)
+    {
+        var arguments = command.Split(' ');
+        var dll = arguments[0] == "tool"
+            ? Repository.PathTo("services", "MatOutcomes.Rebuild", "bin", Configuration, "net10.0", "MatOutcomes.Rebuild.dll")
+            : typeof(Program).Assembly.Location;
+        Assert.True(File.Exists(dll), $"{dll} not built");
+        using var rebuild = Process.Start(new ProcessStartInfo("dotnet", [dll, .. arguments[0] == "tool" ? arguments[1..] : arguments])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = connectionString },
+        })!;
+        var output = rebuild.StandardOutput.ReadToEndAsync();
+        var error = rebuild.StandardError.ReadToEndAsync();
+        Assert.True(rebuild.WaitForExit(TimeSpan.FromMinutes(3)), "the rebuild did not finish");
+        return (rebuild.ExitCode, await output, await error);
     }
 
     /// <summary>Debug or Release: the tests' own build configuration, which the solution built the tool in too.</summary>

@@ -86,7 +86,7 @@ public sealed record CellKey(
 /// <summary>How the stored read models (episode summaries and cells) hold a cell key: as its id.
 /// Spelled out as an object the key was over 40 % of a cell's JSON and a fifth of a summary's, all
 /// of it already in the id, and PostgreSQL parses every byte of it on each write: a rebuild at 1M
-/// events wrote 136 MB of JSON instead of 97 MB. Keys stored as objects, before this, still read.
+/// events now writes 97 MB of JSON instead of 136 MB. Keys stored as objects, before this, still read.
 /// Registered on the store's serializer only; the HTTP and GraphQL surfaces do not serialize keys.</summary>
 public sealed class CellKeyAsId : JsonConverter<CellKey>
 {
@@ -104,4 +104,3 @@ public sealed class CellKeyAsId : JsonConverter<CellKey>
         public CellKey Key => new(Clinic, Quarter, Format, Completed, Duration, Region, Occupation, AgeBand, Sex);
     }
 }
-
