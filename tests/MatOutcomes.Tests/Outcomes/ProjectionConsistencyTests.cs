@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using JasperFx.Events;
 using Marten;
@@ -145,29 +144,20 @@ public class CommandLineRebuildTests
     [InlineData("tool --cells-per-flush 1")]
     public async Task A_rebuild_through_the_command_line_gives_cells_and_summaries_identical_to_the_live_ones(string command)
     {
-        var platform = new PlatformFixture();
-        await platform.InitializeAsync();
-        List<OutcomeCell> live;
-        List<(string Id, string Data)> liveSummaries;
-        try
-        {
-            var network = new NetworkFixture.Pusher(platform);
-            await network.PushAsync(NetworkGenerator.Generate(new NetworkOptions
-                { Clinics = 3, Episodes = 150, Seed = 77, Months = 6, Today = new DateOnly(2026, 11, 1) }));
-            await network.WaitForOutcomesAsync();
-            live = await Cells(platform);
-            liveSummaries = await Summaries(platform.ConnectionString);
-            // Lose the read models, so only a real rebuild can bring them back.
-            await using var session = platform.Host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
-            session.DeleteWhere<OutcomeCell>(_ => true);
-            session.DeleteWhere<EpisodeSummary>(_ => true);
-            session.DeleteWhere<ClinicTally>(_ => true);
-            await session.SaveChangesAsync();
-        }
-        finally
-        {
-            await platform.DisposeAsync();
-        }
+        List<OutcomeCell> live = [];
+        List<(string Id, string Data)> liveSummaries = [];
+        var platform = await StoppedAfterAsync(new NetworkOptions { Clinics = 3, Episodes = 150, Seed = 77, Months = 6, Today = new DateOnly(2026, 11, 1) },
+            async running =>
+            {
+                live = await Cells(running);
+                liveSummaries = await Summaries(running.ConnectionString);
+                // Lose the read models, so only a real rebuild can bring them back.
+                await using var session = running.Host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+                session.DeleteWhere<OutcomeCell>(_ => true);
+                session.DeleteWhere<EpisodeSummary>(_ => true);
+                session.DeleteWhere<ClinicTally>(_ => true);
+                await session.SaveChangesAsync();
+            });
 
         var (exitCode, output, error) = await RunAsync(command, platform.ConnectionString);
         Assert.True(exitCode == 0, output + error);
@@ -195,22 +185,10 @@ public class CommandLineRebuildTests
     [InlineData("tool --cells-per-flush 0")]
     public async Task A_rebuild_asked_to_flush_fewer_than_one_cell_is_refused_and_changes_nothing(string command)
     {
-        var platform = new PlatformFixture();
-        await platform.InitializeAsync();
-        List<(string Id, string Data)> before;
-        try
-        {
-            var network = new NetworkFixture.Pusher(platform);
-            await network.PushAsync(NetworkGenerator.Generate(new NetworkOptions
-                { Clinics = 2, Episodes = 30, Seed = 78, Months = 3, Today = new DateOnly(2026, 11, 1) }));
-            await network.WaitForOutcomesAsync();
-            before = await Summaries(platform.ConnectionString);
-            Assert.NotEmpty(before);
-        }
-        finally
-        {
-            await platform.DisposeAsync();
-        }
+        List<(string Id, string Data)> before = [];
+        var platform = await StoppedAfterAsync(new NetworkOptions { Clinics = 2, Episodes = 30, Seed = 78, Months = 3, Today = new DateOnly(2026, 11, 1) },
+            async running => before = await Summaries(running.ConnectionString));
+        Assert.NotEmpty(before);
 
         var (exitCode, output, error) = await RunAsync(command, platform.ConnectionString);
         Assert.NotEqual(0, exitCode);
@@ -220,22 +198,33 @@ public class CommandLineRebuildTests
 
     /// <summary>Runs a rebuild command to its end: "tool ..." is the standalone MatOutcomes.Rebuild,
     /// run from its own build output; anything else is a command of the platform.</summary>
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string command, string connectionString)
+    private static Task<(int ExitCode, string Output, string Errors)> RunAsync(string command, string connectionString)
     {
         var arguments = command.Split(' ');
-        var dll = arguments[0] == "tool"
-            ? Repository.PathTo("services", "MatOutcomes.Rebuild", "bin", Configuration, "net10.0", "MatOutcomes.Rebuild.dll")
-            : typeof(Program).Assembly.Location;
-        Assert.True(File.Exists(dll), $"{dll} not built");
-        using var rebuild = Process.Start(new ProcessStartInfo("dotnet", [dll, .. arguments[0] == "tool" ? arguments[1..] : arguments])
+        return arguments[0] == "tool"
+            ? CommandLine.RunAsync(Repository.PathTo("services", "MatOutcomes.Rebuild", "bin", Configuration, "net10.0", "MatOutcomes.Rebuild.dll"),
+                arguments[1..], connectionString, TimeSpan.FromMinutes(3))
+            : CommandLine.RunAsync(typeof(Program).Assembly.Location, arguments, connectionString, TimeSpan.FromMinutes(3));
+    }
+
+    /// <summary>A platform with a network pushed and its outcomes caught up, then <paramref name="meanwhile"/>
+    /// done while it still runs, then stopped (a rebuild runs with the app stopped).</summary>
+    private static async Task<PlatformFixture> StoppedAfterAsync(NetworkOptions network, Func<PlatformFixture, Task> meanwhile)
+    {
+        var platform = new PlatformFixture();
+        await platform.InitializeAsync();
+        try
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
-            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = connectionString },
-        })!;
-        var output = rebuild.StandardOutput.ReadToEndAsync();
-        var error = rebuild.StandardError.ReadToEndAsync();
-        Assert.True(rebuild.WaitForExit(TimeSpan.FromMinutes(3)), "the rebuild did not finish");
-        return (rebuild.ExitCode, await output, await error);
+            var pusher = new NetworkFixture.Pusher(platform);
+            await pusher.PushAsync(NetworkGenerator.Generate(network));
+            await pusher.WaitForOutcomesAsync();
+            await meanwhile(platform);
+        }
+        finally
+        {
+            await platform.DisposeAsync();
+        }
+        return platform;
     }
 
     /// <summary>Debug or Release: the tests' own build configuration, which the solution built the tool in too.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using JasperFx;
 using Marten;
@@ -133,18 +132,6 @@ public class ReportIdentifiersTests : IAsyncLifetime
     }
 
     /// <summary>The command as operators run it: the platform's build output, its configuration from the environment.</summary>
-    private static async Task<(int Exit, string Output, string Errors)> RunAsync(string database, params string[] arguments)
-    {
-        var dll = typeof(Program).Assembly.Location;
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "report-identifiers", .. arguments])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
-            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ConnectionStrings__Marten"] = database },
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the report did not finish");
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int ExitCode, string Output, string Errors)> RunAsync(string database, params string[] arguments) =>
+        CommandLine.RunAsync(typeof(Program).Assembly.Location, ["report-identifiers", .. arguments], database, TimeSpan.FromMinutes(2));
 }
