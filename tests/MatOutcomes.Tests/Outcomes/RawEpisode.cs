@@ -1,4 +1,5 @@
 using MatOutcomes.Contracts.Episodes;
+using MatOutcomes.Platform.Outcomes.Projecting;
 using MatOutcomes.Simulator.Network;
 
 namespace MatOutcomes.Tests.Outcomes;
@@ -11,7 +12,7 @@ public sealed record RawEpisode(
     bool Completed, int Baseline, int? Latest, double? MeanRelief, int? NdiChange, double? OdiChange,
     int Sessions, bool FollowedUp, bool Relapsed, string StartMonth, bool StandaloneMajority,
     IReadOnlyList<(int Score, int SessionsBefore)> Measures, int? LastInCare, int? LastFollowUp, int? FollowUpWeeks,
-    Platform.Outcomes.Projecting.FormatClass Format)
+    FormatClass Format)
 {
     public int? Change => Latest is { } l ? Baseline - l : null;
     public int? ChangeAtDischarge => LastInCare is { } l ? Baseline - l : null;
@@ -31,8 +32,7 @@ public sealed record RawEpisode(
     /// <summary>In research releases: discharged, and started before the quarter that is open now
     /// (a release publishes closed quarters only).</summary>
     public bool Published => Completed &&
-        Platform.Outcomes.Projecting.Quarters.Index(Platform.Outcomes.Projecting.Quarters.OfMonth(StartMonth)) <
-        Platform.Outcomes.Projecting.Quarters.Index(Platform.Outcomes.Projecting.Quarters.Of(DateOnly.FromDateTime(DateTime.UtcNow)));
+        Quarters.Index(Quarters.OfMonth(StartMonth)) < Quarters.Index(Quarters.Of(DateOnly.FromDateTime(DateTime.UtcNow)));
 
     public static RawEpisode? From(SimulatedEpisode episode)
     {
@@ -78,11 +78,13 @@ public sealed record RawEpisode(
         var followedUp = lastFollowUp.FollowUp && beforeIt != default;
         var standalone = sessions.Count(s => s.Session.Format == SessionFormat.StandaloneMat);
         // The format most of its sessions had; on a tie, its first session's.
-        var first = sessions.OrderBy(s => s.Session.SessionDate).ThenBy(s => s.Position).FirstOrDefault();
-        var format = sessions.Count == 0 ? Platform.Outcomes.Projecting.FormatClass.None
-            : standalone * 2 != sessions.Count
-                ? standalone * 2 > sessions.Count ? Platform.Outcomes.Projecting.FormatClass.StandaloneMat : Platform.Outcomes.Projecting.FormatClass.WithinMassage
-                : first.Session.Format == SessionFormat.StandaloneMat ? Platform.Outcomes.Projecting.FormatClass.StandaloneMat : Platform.Outcomes.Projecting.FormatClass.WithinMassage;
+        static FormatClass Of(SessionFormat format) => format == SessionFormat.StandaloneMat ? FormatClass.StandaloneMat : FormatClass.WithinMassage;
+        var format = sessions.Count == 0 ? FormatClass.None : Math.Sign(standalone * 2 - sessions.Count) switch
+        {
+            > 0 => FormatClass.StandaloneMat,
+            < 0 => FormatClass.WithinMassage,
+            _ => Of(sessions.OrderBy(s => s.Session.SessionDate).ThenBy(s => s.Position).First().Session.Format),
+        };
 
         return new RawEpisode(
             episode.ClinicId, weeks, intake?.Region ?? opened.Region, intake?.Occupation ?? opened.Occupation,
